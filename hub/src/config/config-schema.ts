@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+/**
+ * Every option CareHub reads, with its default. This schema is the one place an option is
+ * defined; `ops/config/carehub.example.yaml` documents each of them for operators.
+ */
+export const configSchema = z
+  .object({
+    http: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Base URL integrators use; fills Location headers and Bundle links. */
+        publicBaseUrl: z.url().default('http://127.0.0.1:8080'),
+        /** Largest JSON body accepted, as express understands it ("5mb"). */
+        maxBodySize: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as "5mb"').default('5mb'),
+      })
+      .strict()
+      .prefault({}),
+    database: z
+      .object({
+        url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
+        poolSize: z.number().int().min(1).max(200).default(10),
+      })
+      .strict(),
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\//, 'a redis:// URL').default('redis://127.0.0.1:6379'),
+        /** Key prefix of every BullMQ queue, so several hubs can share one Redis. */
+        queuePrefix: z.string().min(1).regex(/^[^:]+$/, 'no ":"').default('carehub'),
+      })
+      .strict()
+      .prefault({}),
+    matrix: z
+      .object({
+        homeserverUrl: z.url(),
+        /** The server part of Matrix IDs on the hub's homeserver (carehub.test in development). */
+        serverName: z.string().min(1),
+        bot: z
+          .object({
+            userId: z.string().regex(/^@[^:]+:.+$/, 'a Matrix user ID such as @carehub:example.org'),
+            /** File holding the bot's password; read once to log in a device, never logged. */
+            passwordFile: z.string().min(1),
+            displayName: z.string().min(1).default('CareHub'),
+          })
+          .strict(),
+        /**
+         * Where the bot's device (session and Rust crypto store) is kept between restarts,
+         * encrypted with the 32-byte key in keyFile (64 hex characters).
+         */
+        deviceStore: z
+          .object({
+            path: z.string().min(1),
+            keyFile: z.string().min(1),
+          })
+          .strict(),
+      })
+      .strict(),
+    outbox: z
+      .object({
+        /** How often the relay looks for unpublished rows when no NOTIFY woke it. */
+        pollIntervalMs: z.number().int().min(50).default(1000),
+        /** A row published this long ago and still not done is queued again (Redis lost it). */
+        republishAfterMs: z.number().int().min(1000).default(60_000),
+        batchSize: z.number().int().min(1).max(1000).default(100),
+      })
+      .strict()
+      .prefault({}),
+    delivery: z
+      .object({
+        /** Attempts before a delivery job moves to the failed set (the dead-letter queue). */
+        attempts: z.number().int().min(1).default(25),
+        /** First retry delay; doubles each attempt (BullMQ exponential backoff). */
+        backoffMs: z.number().int().min(10).default(1000),
+        concurrency: z.number().int().min(1).max(64).default(4),
+      })
+      .strict()
+      .prefault({}),
+    /** Which parts this process runs; split them to scale the API apart from the workers. */
+    roles: z
+      .array(z.enum(['api', 'outbox-relay', 'delivery']))
+      .min(1)
+      .default(['api', 'outbox-relay', 'delivery']),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type CareHubConfig = z.infer<typeof configSchema>;
+export type CareHubRole = CareHubConfig['roles'][number];

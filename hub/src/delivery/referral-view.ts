@@ -1,0 +1,62 @@
+import type { CodeableConcept, HumanName, Patient, Reference, ServiceRequest, Task } from 'fhir/r4.js';
+import type { ReferralView } from '../../../matrix-bridge/src/referral-message.js';
+import type { Queryable } from '../store/database.js';
+import { findResource } from '../store/resource-store.js';
+
+function conceptText(concept: CodeableConcept | undefined): string | undefined {
+  return concept?.text ?? concept?.coding?.find((c) => c.display)?.display ?? concept?.coding?.[0]?.code;
+}
+
+function nameText(names: HumanName[] | undefined): string | undefined {
+  const name = names?.find((n) => n.use === 'official') ?? names?.[0];
+  if (!name) return undefined;
+  return name.text ?? [...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ');
+}
+
+function splitReference(reference: Reference | undefined): [string, string] | undefined {
+  const match = reference?.reference?.match(/^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/);
+  return match ? [match[1]!, match[2]!] : undefined;
+}
+
+/** A readable name for whoever a reference points at: its display, else the directory's name for it. */
+async function displayOf(db: Queryable, reference: Reference | undefined): Promise<string | undefined> {
+  if (!reference) return undefined;
+  if (reference.display) return reference.display;
+  const target = splitReference(reference);
+  if (!target) return reference.reference;
+  const resource = await findResource<{ resourceType: string; name?: unknown; practitioner?: Reference; organization?: Reference }>(
+    db,
+    target[0],
+    target[1],
+  );
+  if (!resource) return reference.reference;
+  if (typeof resource.name === 'string') return resource.name;
+  if (Array.isArray(resource.name)) return nameText(resource.name as HumanName[]);
+  if (resource.resourceType === 'PractitionerRole') {
+    const who = await displayOf(db, resource.practitioner);
+    const where = await displayOf(db, resource.organization);
+    return [who, where].filter(Boolean).join(', ') || reference.reference;
+  }
+  return reference.reference;
+}
+
+/** Gathers what the GP's message shows from the Task, its ServiceRequest and the directory. */
+export async function buildReferralView(db: Queryable, task: Task & { id: string }, request: ServiceRequest & { id: string }): Promise<ReferralView> {
+  const subject = splitReference(request.subject);
+  const patient = subject?.[0] === 'Patient' ? await findResource<Patient>(db, 'Patient', subject[1]) : undefined;
+  return {
+    taskId: task.id,
+    serviceRequestId: request.id,
+    patient: {
+      name: nameText(patient?.name) ?? request.subject.display ?? 'unknown patient',
+      birthDate: patient?.birthDate,
+      identifier: patient?.identifier?.[0]?.value,
+    },
+    request: conceptText(request.code) ?? 'Referral',
+    reason: conceptText(request.reasonCode?.[0]),
+    priority: request.priority ?? task.priority ?? 'routine',
+    requester: (await displayOf(db, task.requester ?? request.requester)) ?? 'unknown requester',
+    dueDate: task.restriction?.period?.end ?? request.occurrenceDateTime,
+    note: request.note?.[0]?.text,
+  };
+}

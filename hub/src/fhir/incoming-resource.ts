@@ -1,0 +1,25 @@
+import type { Resource } from 'fhir/r4.js';
+import { badRequest, FhirError, issue } from './operation-outcome.js';
+import { assertValidResource } from './resource-validator.js';
+import { isSupportedResourceType } from './supported-resources.js';
+
+/**
+ * Checks that a request body is a resource of a type the hub handles (and of `expectedType`,
+ * when the URL names one), then validates it against the FHIR R4 definition of that type.
+ */
+export function parseIncomingResource(body: unknown, expectedType?: string): Resource {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('the request body must be a FHIR resource (a JSON object)');
+  }
+  const resourceType = (body as { resourceType?: unknown }).resourceType;
+  if (typeof resourceType !== 'string') throw badRequest('the resource has no resourceType', ['resourceType']);
+  if (expectedType !== undefined && resourceType !== expectedType) {
+    throw badRequest(`the URL names ${expectedType} but the body is a ${resourceType}`, ['resourceType']);
+  }
+  if (!isSupportedResourceType(resourceType)) {
+    throw new FhirError(404, [issue('not-supported', `resource type ${resourceType} is not supported by this server`)]);
+  }
+  const resource = body as Resource;
+  assertValidResource(resource);
+  return resource;
+}

@@ -1,0 +1,26 @@
+/**
+ * The resource types the hub stores and serves. The CapabilityStatement at /fhir/metadata is
+ * generated from this list, so what the hub advertises and what it accepts cannot drift apart.
+ */
+export const SUPPORTED_RESOURCE_TYPES = [
+  // The provider directory.
+  'Organization',
+  'Practitioner',
+  'PractitionerRole',
+  'HealthcareService',
+  'Location',
+  'Endpoint',
+  'CareTeam',
+  // Referral workflow.
+  'Patient',
+  'ServiceRequest',
+  'Task',
+] as const;
+export type SupportedResourceType = (typeof SUPPORTED_RESOURCE_TYPES)[number];
+
+/** Interactions the REST API offers on every supported type (FHIR R4 http.html names). */
+export const TYPE_INTERACTIONS = ['create', 'read', 'vread'] as const;
+
+export function isSupportedResourceType(type: string): type is SupportedResourceType {
+  return (SUPPORTED_RESOURCE_TYPES as readonly string[]).includes(type);
+}

@@ -1,0 +1,113 @@
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { startBotClient, type BotClient } from '../../matrix-bridge/src/bot-client.js';
+import { ReferralRooms } from '../../matrix-bridge/src/referral-rooms.js';
+import type { CareHubConfig } from './config/config-schema.js';
+import { deliverReferral } from './delivery/deliver-referral.js';
+import { loadFhirDefinitions } from './fhir/resource-validator.js';
+import { createApp } from './http/app.js';
+import { OutboxRelay } from './outbox/outbox-relay.js';
+import { createQueues, producerConnection, QUEUE_FOR_TOPIC, workerConnection } from './queue/queues.js';
+import { createDatabase, type Database } from './store/database.js';
+import { migrate } from './store/migrate.js';
+
+export const CAREHUB_VERSION = '0.1.0';
+
+export interface RunningHub {
+  db: Database;
+  /** The URL the API listens on (with the real port when config asked for port 0). */
+  baseUrl: string | undefined;
+  bot: BotClient | undefined;
+  stop(): Promise<void>;
+}
+
+async function readDeviceStoreKey(path: string): Promise<Buffer> {
+  const hex = (await readFile(path, 'utf8')).trim();
+  if (!/^[0-9a-f]{64}$/i.test(hex)) throw new Error(`matrix.deviceStore.keyFile ${path} must hold 64 hex characters (32 bytes)`);
+  return Buffer.from(hex, 'hex');
+}
+
+function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+  });
+}
+
+/**
+ * Wires the hub's parts for the roles in config: the API, the outbox relay, the delivery worker.
+ * Each can run in its own process; all three run together by default.
+ */
+export async function startHub(config: CareHubConfig, logger: Logger): Promise<RunningHub> {
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch((error: unknown) => logger.warn({ err: error }, 'error during shutdown'));
+  };
+  const db = createDatabase(config.database.url, config.database.poolSize);
+  stops.push(() => db.end());
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+
+    let bot: BotClient | undefined;
+    if (config.roles.includes('delivery')) {
+      bot = await startBotClient({
+        homeserverUrl: config.matrix.homeserverUrl,
+        userId: config.matrix.bot.userId,
+        readPassword: async () => (await readFile(config.matrix.bot.passwordFile, 'utf8')).trim(),
+        deviceDisplayName: config.matrix.bot.displayName,
+        deviceStorePath: config.matrix.deviceStore.path,
+        deviceStoreKey: await readDeviceStoreKey(config.matrix.deviceStore.keyFile),
+        logger: logger.child({ component: 'matrix-bot' }),
+      });
+      stops.push(() => bot!.stop());
+      const rooms = new ReferralRooms(bot.client, config.matrix.serverName);
+      const worker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], deliverReferral({ db, rooms, logger }), {
+        connection: workerConnection(config),
+        prefix: config.redis.queuePrefix,
+        concurrency: config.delivery.concurrency,
+      });
+      worker.on('failed', (job, error) =>
+        logger.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'delivery attempt failed'),
+      );
+      worker.on('error', (error) => logger.warn({ err: error.message }, 'delivery worker error'));
+      stops.push(() => worker.close());
+    }
+
+    if (config.roles.includes('outbox-relay')) {
+      const connection: Redis = producerConnection(config);
+      connection.on('error', () => undefined); // reported by the relay when a publish fails
+      const queues = createQueues(config, connection);
+      stops.push(async () => {
+        await Promise.all([...queues.values()].map((q) => q.close()));
+        connection.disconnect();
+      });
+      const relay = new OutboxRelay(db, queues, config, logger.child({ component: 'outbox-relay' }));
+      await relay.start();
+      stops.push(() => relay.stop());
+    }
+
+    let baseUrl: string | undefined;
+    if (config.roles.includes('api')) {
+      loadFhirDefinitions();
+      const app = createApp({
+        db,
+        logger,
+        publicBaseUrl: config.http.publicBaseUrl,
+        maxBodySize: config.http.maxBodySize,
+        version: CAREHUB_VERSION,
+      });
+      const server = await listen(app, config.http.host, config.http.port);
+      const address = server.address();
+      baseUrl = typeof address === 'object' && address ? `http://${config.http.host}:${address.port}` : undefined;
+      stops.push(() => new Promise((resolve) => server.close(resolve)));
+      logger.info({ baseUrl }, 'FHIR API listening');
+    }
+    return { db, baseUrl, bot, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,77 @@
+import type { Endpoint, HealthcareService, Organization, PractitionerRole, Reference } from 'fhir/r4.js';
+import type { Queryable } from '../store/database.js';
+import { findResource, findResourcesContaining } from '../store/resource-store.js';
+import { matrixUserOfEndpoint } from './matrix-address.js';
+
+function splitReference(reference: Reference | undefined): [string, string] | undefined {
+  const match = reference?.reference?.match(/^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/);
+  return match ? [match[1]!, match[2]!] : undefined;
+}
+
+async function endpointUsers(db: Queryable, references: Reference[] | undefined): Promise<string[]> {
+  const users: string[] = [];
+  for (const reference of references ?? []) {
+    const target = splitReference(reference);
+    if (target?.[0] !== 'Endpoint') continue;
+    const endpoint = await findResource<Endpoint>(db, 'Endpoint', target[1]);
+    const user = endpoint && matrixUserOfEndpoint(endpoint);
+    if (user) users.push(user);
+  }
+  return users;
+}
+
+async function rolesUsers(db: Queryable, roles: PractitionerRole[]): Promise<string[]> {
+  const users: string[] = [];
+  for (const role of roles) {
+    if (role.active === false) continue;
+    users.push(...(await endpointUsers(db, role.endpoint)));
+  }
+  return users;
+}
+
+/**
+ * The Matrix users a Task owner (or any recipient reference) reaches, through the directory:
+ * - PractitionerRole: its Matrix endpoints;
+ * - Practitioner: the endpoints of all their active roles;
+ * - Organization / HealthcareService: its own endpoints plus those of every active role in it,
+ *   so a referral to a practice reaches each of its members.
+ * Works on a transaction's client, so resources created in the same Bundle are found.
+ */
+export async function resolveMatrixRecipients(db: Queryable, recipient: Reference | undefined): Promise<string[]> {
+  const target = splitReference(recipient);
+  if (!target) return [];
+  const [type, id] = target;
+  const reference = `${type}/${id}`;
+  let users: string[] = [];
+  switch (type) {
+    case 'PractitionerRole': {
+      const role = await findResource<PractitionerRole>(db, type, id);
+      users = role ? await rolesUsers(db, [role]) : [];
+      break;
+    }
+    case 'Practitioner':
+      users = await rolesUsers(db, await findResourcesContaining<PractitionerRole>(db, 'PractitionerRole', { practitioner: { reference } }));
+      break;
+    case 'Organization': {
+      const organization = await findResource<Organization>(db, type, id);
+      if (!organization || organization.active === false) break;
+      users = [
+        ...(await endpointUsers(db, organization.endpoint)),
+        ...(await rolesUsers(db, await findResourcesContaining<PractitionerRole>(db, 'PractitionerRole', { organization: { reference } }))),
+      ];
+      break;
+    }
+    case 'HealthcareService': {
+      const service = await findResource<HealthcareService>(db, type, id);
+      if (!service || service.active === false) break;
+      users = [
+        ...(await endpointUsers(db, service.endpoint)),
+        ...(await rolesUsers(db, await findResourcesContaining<PractitionerRole>(db, 'PractitionerRole', { healthcareService: [{ reference }] }))),
+      ];
+      break;
+    }
+    default:
+      users = [];
+  }
+  return [...new Set(users)].sort();
+}

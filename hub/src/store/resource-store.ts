@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { Resource } from 'fhir/r4.js';
+import { FhirError, issue, notFound } from '../fhir/operation-outcome.js';
+import type { Queryable } from './database.js';
+
+interface ResourceRow {
+  version_id: number;
+  last_updated: Date;
+  deleted: boolean;
+  content: Resource;
+}
+
+/** FHIR ids: 1–64 of [A-Za-z0-9.-] (FHIR R4 datatypes.html#id). */
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export function isFhirId(id: string): boolean {
+  return FHIR_ID.test(id);
+}
+
+function withMeta<T extends Resource>(resource: T, id: string, versionId: number, lastUpdated: Date): T {
+  return { ...resource, id, meta: { ...resource.meta, versionId: String(versionId), lastUpdated: lastUpdated.toISOString() } };
+}
+
+/**
+ * Stores a new resource as version 1 with a server-assigned id (FHIR R4 http.html#create:
+ * the server ignores any id the client sent). Pass `id` only for ids the hub itself assigned,
+ * e.g. those resolved from urn:uuid references in a transaction.
+ */
+export async function createResource<T extends Resource>(db: Queryable, resource: T, id: string = randomUUID()): Promise<T> {
+  const lastUpdated = new Date();
+  const stored = withMeta(resource, id, 1, lastUpdated);
+  await db.query(
+    `WITH current AS (
+       INSERT INTO resources (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, 1, $3, $4)
+     )
+     INSERT INTO resource_history (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, 1, $3, $4)`,
+    [stored.resourceType, id, lastUpdated, stored],
+  );
+  return stored;
+}
+
+async function readRow(db: Queryable, type: string, id: string, lock: boolean): Promise<ResourceRow | undefined> {
+  if (!isFhirId(id)) return undefined;
+  const result = await db.query<ResourceRow>(
+    `SELECT version_id, last_updated, deleted, content FROM resources WHERE resource_type = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`,
+    [type, id],
+  );
+  return result.rows[0];
+}
+
+/** The current version; 404 if it never existed, 410 if it was deleted (FHIR R4 http.html#read). */
+export async function readResource<T extends Resource = Resource>(db: Queryable, type: string, id: string): Promise<T> {
+  const row = await readRow(db, type, id, false);
+  if (!row) throw notFound(`${type}/${id} does not exist`);
+  if (row.deleted) throw new FhirError(410, [issue('deleted', `${type}/${id} was deleted`)]);
+  return row.content as T;
+}
+
+/** Like readResource, but undefined instead of an error, for lookups that may miss. */
+export async function findResource<T extends Resource = Resource>(db: Queryable, type: string, id: string): Promise<T | undefined> {
+  const row = await readRow(db, type, id, false);
+  return row && !row.deleted ? (row.content as T) : undefined;
+}
+
+export async function readResourceVersion<T extends Resource = Resource>(
+  db: Queryable,
+  type: string,
+  id: string,
+  versionId: string,
+): Promise<T> {
+  const result = isFhirId(id) && /^\d{1,9}$/.test(versionId)
+    ? await db.query<ResourceRow>(
+        'SELECT version_id, last_updated, deleted, content FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3',
+        [type, id, Number(versionId)],
+      )
+    : { rows: [] };
+  const row = result.rows[0];
+  if (!row) throw notFound(`${type}/${id}/_history/${versionId} does not exist`);
+  if (row.deleted) throw new FhirError(410, [issue('deleted', `${type}/${id} version ${versionId} is a deletion`)]);
+  return row.content as T;
+}
+
+/**
+ * Reads the current version and locks it until the transaction ends; use it to read what an
+ * update will change, so no concurrent write slips in between.
+ */
+export async function readResourceForUpdate<T extends Resource = Resource>(db: Queryable, type: string, id: string): Promise<T> {
+  const row = await readRow(db, type, id, true);
+  if (!row || row.deleted) throw notFound(`${type}/${id} does not exist`);
+  return row.content as T;
+}
+
+/**
+ * Writes a new version of an existing resource. Must run inside a transaction: the current row
+ * is locked, so concurrent writers queue instead of losing each other's change.
+ */
+export async function updateResource<T extends Resource>(db: Queryable, resource: T & { id: string }): Promise<T> {
+  const row = await readRow(db, resource.resourceType, resource.id, true);
+  if (!row || row.deleted) throw notFound(`${resource.resourceType}/${resource.id} does not exist`);
+  const versionId = row.version_id + 1;
+  const lastUpdated = new Date();
+  const stored = withMeta(resource, resource.id, versionId, lastUpdated);
+  await db.query(
+    `WITH current AS (
+       UPDATE resources SET version_id = $3, last_updated = $4, content = $5 WHERE resource_type = $1 AND id = $2
+     )
+     INSERT INTO resource_history (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, $3, $4, $5)`,
+    [resource.resourceType, resource.id, versionId, lastUpdated, stored],
+  );
+  return stored;
+}
+
+/** Resources of one type whose JSON contains `fragment` (jsonb @>), e.g. all roles of a practitioner. */
+export async function findResourcesContaining<T extends Resource>(db: Queryable, type: string, fragment: object): Promise<T[]> {
+  const result = await db.query<{ content: T }>(
+    'SELECT content FROM resources WHERE resource_type = $1 AND NOT deleted AND content @> $2::jsonb ORDER BY id',
+    [type, JSON.stringify(fragment)],
+  );
+  return result.rows.map((r) => r.content);
+}

@@ -1,0 +1,115 @@
+import { hkdfSync } from 'node:crypto';
+import { ClientEvent, createClient, SyncState, type MatrixClient } from 'matrix-js-sdk';
+import type { Logger } from 'pino';
+import { BotDeviceStore, type BotSession } from './bot-device-store.js';
+import { quietSdkGlobalLogger, sdkLoggerFor } from './sdk-logger.js';
+
+export interface BotClientOptions {
+  homeserverUrl: string;
+  userId: string;
+  /** Read only when the bot has no device yet and must log in. */
+  readPassword: () => Promise<string>;
+  deviceDisplayName: string;
+  deviceStorePath: string;
+  /** 32 bytes; the file key and the crypto store's own key are derived from it. */
+  deviceStoreKey: Buffer;
+  logger: Logger;
+}
+
+export interface BotClient {
+  client: MatrixClient;
+  deviceId: string;
+  stop(): Promise<void>;
+}
+
+const CRYPTO_DB_PREFIX = 'carehub-bot';
+
+function deriveKey(master: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `carehub/${purpose}`, 32));
+}
+
+async function logInNewDevice(options: BotClientOptions): Promise<BotSession> {
+  const anonymous = createClient({ baseUrl: options.homeserverUrl, logger: sdkLoggerFor(options.logger) });
+  const response = await anonymous.loginRequest({
+    type: 'm.login.password',
+    identifier: { type: 'm.id.user', user: options.userId },
+    password: await options.readPassword(),
+    initial_device_display_name: options.deviceDisplayName,
+  });
+  return { userId: response.user_id, deviceId: response.device_id, accessToken: response.access_token };
+}
+
+/**
+ * Every request that changes state on the homeserver (key uploads, to-device key shares,
+ * room messages) waits until the device store on disk holds the crypto state behind it. A
+ * crash can then lose only work the homeserver never saw, never a ratchet step it did.
+ */
+function durableFetch(deviceStore: BotDeviceStore): typeof fetch {
+  return async (input, init) => {
+    if (init?.method && init.method !== 'GET') await deviceStore.flushIfStale();
+    return fetch(input, init);
+  };
+}
+
+function waitForFirstSync(client: MatrixClient): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onSync = (state: SyncState, _previous: SyncState | null, data?: { error?: Error }) => {
+      if (state === SyncState.Prepared || state === SyncState.Syncing) {
+        client.off(ClientEvent.Sync, onSync);
+        resolve();
+      } else if (state === SyncState.Error && data?.error && 'errcode' in data.error && data.error.errcode === 'M_UNKNOWN_TOKEN') {
+        client.off(ClientEvent.Sync, onSync);
+        reject(new Error('the homeserver no longer knows the bot device (M_UNKNOWN_TOKEN); remove the device store to log in again'));
+      }
+    };
+    client.on(ClientEvent.Sync, onSync);
+  });
+}
+
+/**
+ * Starts the hub's Matrix bot with end-to-end encryption (matrix-js-sdk Rust crypto). The same
+ * device and crypto store are reused on every start; only the very first start logs in.
+ */
+export async function startBotClient(options: BotClientOptions): Promise<BotClient> {
+  quietSdkGlobalLogger();
+  const deviceStore = await BotDeviceStore.open(
+    options.deviceStorePath,
+    deriveKey(options.deviceStoreKey, 'device-file'),
+    CRYPTO_DB_PREFIX,
+  );
+  let session = deviceStore.savedSession;
+  if (session && session.userId !== options.userId) {
+    throw new Error(`the device store at ${options.deviceStorePath} belongs to ${session.userId}, not ${options.userId}`);
+  }
+  if (!session) {
+    session = await logInNewDevice(options);
+    deviceStore.setSession(session);
+    options.logger.info({ deviceId: session.deviceId }, 'logged in a new bot device');
+  }
+  const client = createClient({
+    baseUrl: options.homeserverUrl,
+    userId: session.userId,
+    deviceId: session.deviceId,
+    accessToken: session.accessToken,
+    fetchFn: durableFetch(deviceStore),
+    logger: sdkLoggerFor(options.logger),
+  });
+  await client.initRustCrypto({
+    useIndexedDB: true,
+    cryptoDatabasePrefix: CRYPTO_DB_PREFIX,
+    storageKey: deriveKey(options.deviceStoreKey, 'crypto-store'),
+  });
+  await deviceStore.flushIfStale();
+  const firstSync = waitForFirstSync(client);
+  await client.startClient({ initialSyncLimit: 1, lazyLoadMembers: true });
+  await firstSync;
+  options.logger.info({ deviceId: session.deviceId }, 'bot device synced');
+  return {
+    client,
+    deviceId: session.deviceId,
+    async stop() {
+      client.stopClient();
+      await deviceStore.close();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { EventType, Preset, Visibility, type MatrixClient, type ICreateRoomOpts } from 'matrix-js-sdk';
+import type { ReferralMessageContent } from './referral-message.js';
+import { CAREHUB_ROOM_STATE, type ReferralRoomState } from './room-state.js';
+
+const MEGOLM = 'm.megolm.v1.aes-sha2';
+const BOT_POWER = 100;
+
+function errcode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'errcode' in error ? String(error.errcode) : undefined;
+}
+
+/**
+ * The rooms referrals travel in: one room per referral (its Task), so each case has its own
+ * history, its own members and its own Megolm keys. The room's alias is derived from the Task id,
+ * which makes creating it idempotent: a retry after a crash finds the room instead of making a
+ * second one.
+ */
+export class ReferralRooms {
+  constructor(
+    private readonly bot: MatrixClient,
+    private readonly serverName: string,
+  ) {}
+
+  aliasFor(taskId: string): string {
+    return `#carehub-referral-${taskId}:${this.serverName}`;
+  }
+
+  /** The referral's room, created if needed, with every invitee invited. */
+  async ensureRoom(state: ReferralRoomState, invitees: string[]): Promise<string> {
+    const taskId = state.task.replace(/^Task\//, '');
+    const alias = this.aliasFor(taskId);
+    let roomId = await this.resolveAlias(alias);
+    if (!roomId) {
+      try {
+        roomId = (await this.bot.createRoom(this.roomOptions(taskId, state, invitees))).room_id;
+      } catch (error) {
+        // Another worker (or an earlier attempt whose answer was lost) created it first.
+        if (errcode(error) !== 'M_ROOM_IN_USE') throw error;
+        roomId = await this.resolveAlias(alias);
+        if (!roomId) throw error;
+      }
+    }
+    await this.waitUntilEncrypted(roomId);
+    await this.inviteMissing(roomId, invitees);
+    return roomId;
+  }
+
+  /**
+   * Sends the referral. The transaction id makes the send idempotent: the homeserver answers a
+   * repeated PUT with the same txnId from the same device with the first event's id, so a retry
+   * after a crash or a lost response never posts the referral twice.
+   */
+  async sendReferral(roomId: string, content: ReferralMessageContent, txnId: string): Promise<string> {
+    // Never let a referral leave unencrypted, whatever the room's state turned into.
+    if (!(await this.bot.getCrypto()!.isEncryptionEnabledInRoom(roomId))) {
+      throw new Error(`room ${roomId} is not encrypted; refusing to send`);
+    }
+    try {
+      const { event_id } = await this.bot.sendEvent(roomId, EventType.RoomMessage, content as never, txnId);
+      return event_id;
+    } catch (error) {
+      // Forget the failed local echo, or the retry with the same txnId is refused client-side.
+      const pending = this.bot.getRoom(roomId)?.getEventForTxnId(txnId);
+      if (pending) {
+        try {
+          this.bot.cancelPendingEvent(pending);
+        } catch {
+          // Already sent or cancelled: nothing to clean up.
+        }
+      }
+      throw error;
+    }
+  }
+
+  private roomOptions(taskId: string, state: ReferralRoomState, invitees: string[]): ICreateRoomOpts {
+    const botId = this.bot.getUserId()!;
+    return {
+      visibility: Visibility.Private,
+      // Not trusted_private_chat: with room version 12 that would make every invitee a creator
+      // with unchangeable power.
+      preset: Preset.PrivateChat,
+      room_alias_name: `carehub-referral-${taskId}`,
+      // Room names are not encrypted: an id, never a patient's name.
+      name: `CareHub referral ${taskId.slice(0, 8)}`,
+      invite: invitees,
+      initial_state: [
+        { type: EventType.RoomEncryption, state_key: '', content: { algorithm: MEGOLM } },
+        // Invitees can read from their invite on (so the referral sent before they join is theirs);
+        // private_chat's default "shared" would show history to anyone added later.
+        { type: EventType.RoomHistoryVisibility, state_key: '', content: { history_visibility: 'invited' } },
+        { type: EventType.RoomGuestAccess, state_key: '', content: { guest_access: 'forbidden' } },
+        { type: EventType.RoomJoinRules, state_key: '', content: { join_rule: 'invite' } },
+        { type: CAREHUB_ROOM_STATE, state_key: '', content: { ...state } },
+      ],
+      power_level_content_override: {
+        users: { [botId]: BOT_POWER },
+        users_default: 0,
+        events_default: 0,
+        state_default: 50,
+        invite: 50,
+        kick: 50,
+        ban: 50,
+        redact: 50,
+        events: {
+          [EventType.RoomEncryption]: BOT_POWER,
+          [EventType.RoomPowerLevels]: BOT_POWER,
+          [EventType.RoomHistoryVisibility]: BOT_POWER,
+          [EventType.RoomJoinRules]: BOT_POWER,
+          [EventType.RoomTombstone]: BOT_POWER,
+          [EventType.RoomServerAcl]: BOT_POWER,
+          [CAREHUB_ROOM_STATE]: BOT_POWER,
+        },
+      },
+    };
+  }
+
+  private async resolveAlias(alias: string): Promise<string | undefined> {
+    try {
+      return (await this.bot.getRoomIdForAlias(alias)).room_id;
+    } catch (error) {
+      if (errcode(error) === 'M_NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  /** The bot can only encrypt for a room once its sync has delivered the room's state. */
+  private async waitUntilEncrypted(roomId: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.bot.getRoom(roomId) && (await this.bot.getCrypto()!.isEncryptionEnabledInRoom(roomId))) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`room ${roomId} did not reach the bot's sync as an encrypted room within ${timeoutMs} ms`);
+  }
+
+  private async inviteMissing(roomId: string, invitees: string[]): Promise<void> {
+    const room = this.bot.getRoom(roomId)!;
+    await room.loadMembersIfNeeded();
+    for (const userId of invitees) {
+      const membership = room.getMember(userId)?.membership;
+      if (membership !== 'invite' && membership !== 'join') await this.bot.invite(roomId, userId);
+    }
+  }
+}
