@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { loadConfigFile } from '../hub/src/config/load-config.js';
 import { createDatabase } from '../hub/src/store/database.js';
 import { migrate } from '../hub/src/store/migrate.js';
-import { MatrixUserExistsError, registerSynapseUser } from '../matrix-bridge/src/synapse-user-registration.js';
+import { logOutMatrixSession, MatrixUserExistsError, registerSynapseUser } from '../matrix-bridge/src/synapse-user-registration.js';
 import { readRegistrationSecret, readStackInfo } from './stack-info.js';
 
 const configFlag = process.argv.indexOf('--config');
@@ -23,13 +23,14 @@ try {
 
 const localpart = config.matrix.bot.userId.slice(1).split(':')[0]!;
 try {
-  await registerSynapseUser({
+  const registration = await registerSynapseUser({
     homeserverUrl: config.matrix.homeserverUrl,
     sharedSecret: readRegistrationSecret(readStackInfo()),
     localpart,
     password: (await readFile(config.matrix.bot.passwordFile, 'utf8')).trim(),
     displayName: config.matrix.bot.displayName,
   });
+  await logOutMatrixSession(config.matrix.homeserverUrl, registration.accessToken);
   console.log(`[setup] registered the hub's bot ${config.matrix.bot.userId}`);
 } catch (error) {
   if (!(error instanceof MatrixUserExistsError)) throw error;

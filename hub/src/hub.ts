@@ -64,8 +64,10 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
       });
       stops.push(() => bot!.stop());
       const rooms = new ReferralRooms(bot.client, config.matrix.serverName);
+      const connection = workerConnection(config);
+      stops.push(async () => connection.disconnect());
       const worker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], deliverReferral({ db, rooms, logger }), {
-        connection: workerConnection(config),
+        connection,
         prefix: config.redis.queuePrefix,
         concurrency: config.delivery.concurrency,
       });

@@ -101,7 +101,9 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
   });
   await deviceStore.flushIfStale();
   const firstSync = waitForFirstSync(client);
-  await client.startClient({ initialSyncLimit: 1, lazyLoadMembers: true });
+  // No lazy loading of members: the bot must know every member, invited ones included, to
+  // share room keys with them (lazily loaded member lists missed fresh invites).
+  await client.startClient({ initialSyncLimit: 1, lazyLoadMembers: false });
   await firstSync;
   options.logger.info({ deviceId: session.deviceId }, 'bot device synced');
   return {

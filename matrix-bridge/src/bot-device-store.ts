@@ -28,6 +28,14 @@ databasePrototype.transaction = function (this: IDBDatabase, ...args: Parameters
   return tx;
 } as IDBDatabase['transaction'];
 
+function deleteDatabase(name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.deleteDatabase(name);
+    req.onsuccess = () => resolve();
+    req.onerror = () => reject(req.error);
+  });
+}
+
 /**
  * The bot's device on disk: its session and a snapshot of its Rust crypto store, in one file
  * encrypted with a key from configuration. The snapshot is rewritten shortly after every
@@ -94,9 +102,15 @@ export class BotDeviceStore {
     return this.writing;
   }
 
+  /**
+   * Writes the last changes, then drops the in-memory databases: the file is now the only copy,
+   * and the next open (in this process or another) starts from it.
+   */
   async close(): Promise<void> {
     clearTimeout(this.debounce);
-    writeListeners.delete(this.onWrite);
     await this.flushIfStale();
+    writeListeners.delete(this.onWrite);
+    const names = (await indexedDB.databases()).map((d) => d.name).filter((n): n is string => Boolean(n?.startsWith(this.databasePrefix)));
+    await Promise.all(names.map((name) => deleteDatabase(name)));
   }
 }

@@ -30,9 +30,11 @@ export class ReferralRooms {
     const taskId = state.task.replace(/^Task\//, '');
     const alias = this.aliasFor(taskId);
     let roomId = await this.resolveAlias(alias);
+    let inviteesInvited = false;
     if (!roomId) {
       try {
         roomId = (await this.bot.createRoom(this.roomOptions(taskId, state, invitees))).room_id;
+        inviteesInvited = true;
       } catch (error) {
         // Another worker (or an earlier attempt whose answer was lost) created it first.
         if (errcode(error) !== 'M_ROOM_IN_USE') throw error;
@@ -40,8 +42,8 @@ export class ReferralRooms {
         if (!roomId) throw error;
       }
     }
-    await this.waitUntilEncrypted(roomId);
-    await this.inviteMissing(roomId, invitees);
+    if (!inviteesInvited) await this.inviteMissing(roomId, invitees);
+    await this.waitUntilReadyToEncrypt(roomId, invitees);
     return roomId;
   }
 
@@ -123,22 +125,29 @@ export class ReferralRooms {
     }
   }
 
-  /** The bot can only encrypt for a room once its sync has delivered the room's state. */
-  private async waitUntilEncrypted(roomId: string, timeoutMs = 30_000): Promise<void> {
+  /**
+   * The bot shares the room key with the members its own sync has shown it. A new room can reach
+   * the sync before its invites do; sending then would leave the invitees without the key.
+   */
+  private async waitUntilReadyToEncrypt(roomId: string, invitees: string[], timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.bot.getRoom(roomId) && (await this.bot.getCrypto()!.isEncryptionEnabledInRoom(roomId))) return;
+      const room = this.bot.getRoom(roomId);
+      const everyoneKnown = invitees.every((u) => ['invite', 'join'].includes(room?.getMember(u)?.membership ?? ''));
+      if (room && everyoneKnown && (await this.bot.getCrypto()!.isEncryptionEnabledInRoom(roomId))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`room ${roomId} did not reach the bot's sync as an encrypted room within ${timeoutMs} ms`);
+    throw new Error(`room ${roomId} did not reach the bot's sync, encrypted and with its invitees, within ${timeoutMs} ms`);
   }
 
+  /** Invites whoever is neither invited nor joined, by the homeserver's current member list. */
   private async inviteMissing(roomId: string, invitees: string[]): Promise<void> {
-    const room = this.bot.getRoom(roomId)!;
-    await room.loadMembersIfNeeded();
+    const chunk = (await this.bot.members(roomId)).chunk ?? [];
+    const present = new Set(
+      chunk.filter((e) => e.content['membership'] === 'join' || e.content['membership'] === 'invite').map((e) => e.state_key),
+    );
     for (const userId of invitees) {
-      const membership = room.getMember(userId)?.membership;
-      if (membership !== 'invite' && membership !== 'join') await this.bot.invite(roomId, userId);
+      if (!present.has(userId)) await this.bot.invite(roomId, userId);
     }
   }
 }

@@ -52,3 +52,16 @@ export async function registerSynapseUser(options: {
   if (!response.ok) throw new Error(`Synapse registration of ${options.localpart}: HTTP ${response.status} ${body['errcode'] ?? ''}`);
   return { userId: body['user_id']!, accessToken: body['access_token']!, deviceId: body['device_id']! };
 }
+
+/**
+ * Ends a session (and deletes its device). Admin registration always logs the new account in;
+ * a service account that logs in on its own later drops that first, unused device.
+ */
+export async function logOutMatrixSession(homeserverUrl: string, accessToken: string): Promise<void> {
+  const response = await fetch(new URL('/_matrix/client/v3/logout', homeserverUrl), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (!response.ok) throw new Error(`logout: HTTP ${response.status}`);
+}

@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
+import { Queue, type DefaultJobOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { CareHubConfig } from '../config/config-schema.js';
 import type { OutboxTopic, OutboxTopics } from '../store/outbox.js';
@@ -25,7 +25,7 @@ export function defaultJobOptions(config: CareHubConfig): DefaultJobOptions {
 }
 
 /** A connection for workers: blocking commands need unlimited retries (BullMQ docs). */
-export function workerConnection(config: CareHubConfig): ConnectionOptions {
+export function workerConnection(config: CareHubConfig): Redis {
   return new Redis(config.redis.url, { maxRetriesPerRequest: null });
 }
 

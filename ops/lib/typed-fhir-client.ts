@@ -1,0 +1,34 @@
+import { Client } from 'fhir-kit-client';
+import type { Bundle, CapabilityStatement, FhirResource } from 'fhir/r4.js';
+
+/**
+ * fhir-kit-client, as an integrator's system uses it, with @types/fhir R4 types on the calls
+ * the demo and the tests make (fhir-kit-client types resources loosely).
+ */
+export class TypedFhirClient {
+  readonly raw: Client;
+
+  constructor(baseUrl: string, bearerToken?: string) {
+    this.raw = new Client({ baseUrl, ...(bearerToken ? { bearerToken } : {}) });
+  }
+
+  async transaction(bundle: Bundle): Promise<Bundle> {
+    return (await this.raw.transaction({ body: bundle as never })) as unknown as Bundle;
+  }
+
+  async create<T extends FhirResource>(resource: T): Promise<T & { id: string }> {
+    return (await this.raw.create({ resourceType: resource.resourceType, body: resource as never })) as unknown as T & { id: string };
+  }
+
+  async read<T extends FhirResource>(resourceType: T['resourceType'], id: string): Promise<T> {
+    return (await this.raw.read({ resourceType, id })) as unknown as T;
+  }
+
+  async vread<T extends FhirResource>(resourceType: T['resourceType'], id: string, version: string): Promise<T> {
+    return (await this.raw.vread({ resourceType, id, version })) as unknown as T;
+  }
+
+  async capabilityStatement(): Promise<CapabilityStatement> {
+    return (await this.raw.capabilityStatement()) as unknown as CapabilityStatement;
+  }
+}

@@ -1,0 +1,137 @@
+import type { OperationOutcome, Task } from 'fhir/r4.js';
+import { createLogger } from '../hub/src/logger.js';
+import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
+import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';
+import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
+
+// The API alone (no bot, no workers): what an integrator's system sees of validation and storage.
+let hub: RunningHub;
+let dropDatabase: () => Promise<void>;
+let fhir: TypedFhirClient;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  dropDatabase = database.drop;
+  const { config } = await createTestHubConfig(database.url, { roles: ['api'] });
+  hub = await startHub(config, createLogger('silent'));
+  fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
+});
+
+afterAll(async () => {
+  await hub.stop();
+  await dropDatabase();
+});
+
+async function storedCounts(): Promise<{ resources: number; outbox: number }> {
+  const { rows } = await hub.db.query<{ resources: string; outbox: string }>(
+    'SELECT (SELECT count(*) FROM resources) AS resources, (SELECT count(*) FROM outbox) AS outbox',
+  );
+  return { resources: Number(rows[0]!.resources), outbox: Number(rows[0]!.outbox) };
+}
+
+async function post(path: string, body: string, contentType = 'application/fhir+json') {
+  const response = await fetch(`${hub.baseUrl}/fhir/${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  return { status: response.status, contentType: response.headers.get('content-type'), body: (await response.json()) as OperationOutcome };
+}
+
+describe('an integrator posting malformed input gets an OperationOutcome and nothing is stored', () => {
+  // Each case: what the integrator sends, the status it must get, the element path it must name.
+  const cases = [
+    { name: 'a body that is not JSON', type: 'ServiceRequest', body: '{"resourceType": "ServiceRequest", ', status: 400 },
+    { name: 'a JSON array', type: 'ServiceRequest', body: '[]', status: 400 },
+    { name: 'a resourceType other than the URL names', type: 'ServiceRequest', body: JSON.stringify({ resourceType: 'Patient' }), status: 400 },
+    { name: 'an unknown resource type', type: 'Spaceship', body: JSON.stringify({ resourceType: 'Spaceship' }), status: 404 },
+    {
+      name: 'a ServiceRequest missing status, intent and subject',
+      type: 'ServiceRequest',
+      body: JSON.stringify({ resourceType: 'ServiceRequest' }),
+      status: 400,
+      path: 'ServiceRequest.intent',
+    },
+    {
+      name: 'an element FHIR does not define',
+      type: 'Patient',
+      body: JSON.stringify({ resourceType: 'Patient', favouriteColour: 'blue' }),
+      status: 400,
+      path: 'Patient.favouriteColour',
+    },
+    { name: 'a wrong data type', type: 'Patient', body: JSON.stringify({ resourceType: 'Patient', birthDate: 1948 }), status: 400, path: 'Patient.birthDate' },
+    { name: 'XML instead of JSON', type: 'Patient', body: '<Patient xmlns="http://hl7.org/fhir"/>', status: 415 },
+  ];
+
+  test.each(cases)('$name', async ({ type, body, status, path }: { type: string; body: string; status: number; path?: string }) => {
+    const before = await storedCounts();
+    const response = await post(type, body, body.startsWith('<') ? 'application/fhir+xml' : 'application/fhir+json');
+    expect(response.status).toBe(status);
+    expect(response.contentType).toMatch(/^application\/fhir\+json/);
+    expect(response.body.resourceType).toBe('OperationOutcome');
+    expect(response.body.issue[0]!.severity).toBe('error');
+    if (path) expect(response.body.issue.flatMap((i) => i.expression ?? [])).toContain(path);
+    expect(await storedCounts()).toEqual(before);
+  });
+
+  test('a transaction with one bad entry stores none of its entries', async () => {
+    const before = await storedCounts();
+    const bundle = gpPracticeBundle('@gp:carehub.test');
+    (bundle.entry![1]!.resource as { birthDate?: unknown }).birthDate = 'yesterday';
+    const response = await post('', JSON.stringify(bundle));
+    expect(response.status).toBe(400);
+    expect(response.body.issue[0]!.diagnostics).toMatch(/^Bundle.entry\[1\]/);
+    expect(await storedCounts()).toEqual(before);
+  });
+
+  test('a referral to a recipient without a Matrix endpoint is refused with 422 and nothing is queued', async () => {
+    const directory = await fhir.transaction(gpPracticeBundle('@gp:carehub.test'));
+    const organizationWithoutMembers = await fhir.create({ resourceType: 'Organization', name: 'Practice without Matrix' });
+    expect(idOf(directory, 'PractitionerRole')).toBeTruthy();
+    const before = await storedCounts();
+    const response = await post('', JSON.stringify(referralBundle(`Organization/${organizationWithoutMembers.id}`)));
+    expect(response.status).toBe(422);
+    expect(response.body.issue[0]!.expression).toEqual(['Bundle.entry[2].resource.owner']);
+    expect(await storedCounts()).toEqual(before);
+  });
+});
+
+describe('an integrator creates and reads resources with a stock FHIR client', () => {
+  test('a transaction resolves urn:uuid references and queues exactly one delivery for the referral', async () => {
+    const directory = await fhir.transaction(gpPracticeBundle('@gp:carehub.test'));
+    const roleId = idOf(directory, 'PractitionerRole');
+    const outboxBefore = (await storedCounts()).outbox;
+
+    const response = await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`));
+    expect(response.type).toBe('transaction-response');
+    expect(response.entry!.map((e) => e.response!.status)).toEqual(['201 Created', '201 Created', '201 Created']);
+    const task = await fhir.read<Task>('Task', idOf(response, 'Task'));
+    expect(task.focus!.reference).toBe(`ServiceRequest/${idOf(response, 'ServiceRequest')}`);
+    expect(task.for!.reference).toBe(`Patient/${idOf(response, 'Patient')}`);
+    expect(task.meta!.versionId).toBe('1');
+
+    const { rows } = await hub.db.query('SELECT topic, payload FROM outbox ORDER BY id DESC LIMIT 1');
+    expect((await storedCounts()).outbox).toBe(outboxBefore + 1);
+    expect(rows).toEqual([{ topic: 'referral.deliver', payload: { taskId: task.id } }]);
+  });
+
+  test('create answers 201 with Location and ETag; read and vread return the stored version; unknown ids are 404', async () => {
+    const response = await fetch(`${hub.baseUrl}/fhir/Practitioner`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ resourceType: 'Practitioner', id: 'client-chosen', name: [{ family: 'Holm' }] }),
+    });
+    expect(response.status).toBe(201);
+    const created = (await response.json()) as { id: string };
+    expect(created.id).not.toBe('client-chosen');
+    expect(response.headers.get('location')).toBe(`http://127.0.0.1/fhir/Practitioner/${created.id}/_history/1`);
+    expect(response.headers.get('etag')).toBe('W/"1"');
+
+    expect(await fhir.read('Practitioner', created.id)).toMatchObject({ name: [{ family: 'Holm' }] });
+    expect(await fhir.vread('Practitioner', created.id, '1')).toMatchObject({ id: created.id });
+    await expect(fhir.read('Practitioner', 'does-not-exist')).rejects.toMatchObject({ response: { status: 404 } });
+  });
+
+  test('the CapabilityStatement lists the interactions the API serves', async () => {
+    const capabilities = await fhir.capabilityStatement();
+    const task = capabilities.rest![0]!.resource!.find((r) => r.type === 'Task')!;
+    expect(task.interaction!.map((i) => i.code)).toEqual(['create', 'read', 'vread']);
+  });
+});

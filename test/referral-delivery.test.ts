@@ -1,0 +1,99 @@
+import type { Task } from 'fhir/r4.js';
+import { createLogger } from '../hub/src/logger.js';
+import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { MATRIX_DELIVERY_EXTENSION } from '../hub/src/delivery/task-delivery-status.js';
+import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
+import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';
+import { GpClient } from './support/gp-client.js';
+import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
+import { waitFor } from './support/wait-for.js';
+
+// The walking skeleton on the real stack: FHIR POST → Postgres + outbox → BullMQ → the hub's
+// bot → Synapse → the GP's own Matrix client, and the Task's status back in FHIR.
+let hub: RunningHub;
+let gp: GpClient;
+let dropDatabase: () => Promise<void>;
+let setup: Awaited<ReturnType<typeof createTestHubConfig>>;
+let fhir: TypedFhirClient;
+let roleId: string;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  dropDatabase = database.drop;
+  setup = await createTestHubConfig(database.url);
+  hub = await startHub(setup.config, createLogger(setup.config.log.level));
+  fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
+  gp = await GpClient.start('gp-jensen');
+  roleId = idOf(await fhir.transaction(gpPracticeBundle(gp.userId)), 'PractitionerRole');
+});
+
+afterAll(async () => {
+  gp?.stop();
+  await hub?.stop();
+  await dropDatabase?.();
+});
+
+async function deliveredTask(taskId: string): Promise<Task> {
+  return waitFor(async () => {
+    const task = await fhir.read<Task>('Task', taskId);
+    return task.businessStatus?.coding?.[0]?.code === 'delivered' ? task : undefined;
+  }, 'the Task to record its delivery');
+}
+
+test("an integrator posts a referral; the GP's own client decrypts it; the homeserver only ever held ciphertext; the Task records the delivery", async () => {
+  const response = await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`, 'Follow-up after hip replacement'));
+  const taskId = idOf(response, 'Task');
+
+  const message = await gp.waitForReferral(taskId);
+  expect(message.getSender()).toBe(setup.bot.userId);
+  expect(message.isEncrypted()).toBe(true);
+  const content = message.getContent();
+  expect(content['body']).toContain('Ole Nielsen');
+  expect(content['body']).toContain('Follow-up after hip replacement');
+  expect(content['body']).toContain('Priority: urgent');
+  expect(content['formatted_body']).toContain('<b>Patient:</b> Ole Nielsen, born 1948-03-14');
+
+  // What the homeserver stores and hands any device: the referral only as m.room.encrypted.
+  const raw = await gp.rawRoomEvents(message.getRoomId()!);
+  const stored = raw.find((e) => e.event_id === message.getId());
+  expect(stored?.type).toBe('m.room.encrypted');
+  expect(stored?.content['algorithm']).toBe('m.megolm.v1.aes-sha2');
+  expect(JSON.stringify(raw)).not.toContain('Nielsen');
+  expect(raw.some((e) => e.type === 'm.room.message')).toBe(false);
+
+  const task = await deliveredTask(taskId);
+  expect(task.status).toBe('requested');
+  const delivery = task.extension!.find((e) => e.url === MATRIX_DELIVERY_EXTENSION)!;
+  expect(delivery.extension!.find((e) => e.url === 'event')!.valueString).toBe(message.getId());
+  expect(delivery.extension!.find((e) => e.url === 'room')!.valueString).toBe(message.getRoomId());
+  expect(task.meta!.versionId).toBe('2');
+});
+
+test('the referral room is invite-only, encrypted and says what it is in its own state', async () => {
+  const taskId = idOf(await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`)), 'Task');
+  const message = await gp.waitForReferral(taskId);
+  const room = gp.client.getRoom(message.getRoomId()!)!;
+  const state = room.currentState;
+  expect(state.getStateEvents('m.room.join_rules', '')?.getContent()['join_rule']).toBe('invite');
+  expect(state.getStateEvents('m.room.encryption', '')?.getContent()['algorithm']).toBe('m.megolm.v1.aes-sha2');
+  expect(state.getStateEvents('m.room.history_visibility', '')?.getContent()['history_visibility']).toBe('invited');
+  expect(state.getStateEvents('org.carehub.room', '')?.getContent()).toMatchObject({ kind: 'referral', task: `Task/${taskId}` });
+  // Room names are not encrypted: no patient data in them.
+  expect(room.name).not.toContain('Nielsen');
+});
+
+test('the hub keeps its Matrix device across a restart and still delivers readable referrals', async () => {
+  const deviceBefore = hub.bot!.deviceId;
+  await hub.stop();
+  hub = await startHub(setup.config, createLogger(setup.config.log.level));
+  fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
+  expect(hub.bot!.deviceId).toBe(deviceBefore);
+
+  const taskId = idOf(await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`, 'Fall at home')), 'Task');
+  const message = await gp.waitForReferral(taskId);
+  expect(message.getContent()['body']).toContain('Fall at home');
+  await deliveredTask(taskId);
+
+  const devices = await hub.bot!.client.getDevices();
+  expect(devices.devices.map((d) => d.device_id)).toEqual([deviceBefore]);
+});
