@@ -70,6 +70,8 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         connection,
         prefix: config.redis.queuePrefix,
         concurrency: config.delivery.concurrency,
+        lockDuration: config.delivery.lockDurationMs,
+        stalledInterval: config.delivery.lockDurationMs,
       });
       worker.on('failed', (job, error) =>
         logger.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'delivery attempt failed'),

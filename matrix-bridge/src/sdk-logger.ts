@@ -15,7 +15,6 @@ export function sdkLoggerFor(log: PinoLogger): SdkLogger {
     debug: () => undefined,
     info: () => undefined,
     warn: (...msg: unknown[]) => child.debug(text(msg)),
-    ...(process.env['SDKDEBUG'] ? { debug: (...msg: unknown[]) => child.info(text(msg)), info: (...msg: unknown[]) => child.info(text(msg)) } : {}),
     error: (...msg: unknown[]) => child.warn(text(msg)),
     getChild: (namespace: string) => make(child.child({ sdk: namespace })),
   });

@@ -73,6 +73,11 @@ export const configSchema = z
         /** First retry delay; doubles each attempt (BullMQ exponential backoff). */
         backoffMs: z.number().int().min(10).default(1000),
         concurrency: z.number().int().min(1).max(64).default(4),
+        /**
+         * How long a worker holds a job before others may take it over. After a crash, the
+         * job it was working on is picked up again once this has passed (BullMQ stalled jobs).
+         */
+        lockDurationMs: z.number().int().min(1000).default(30_000),
       })
       .strict()
       .prefault({}),

@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The hub as operators run it (`npm start`), in its own process, so a test can kill it with
+ * SIGKILL at the worst moment and start it again.
+ */
+export class HubProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly baseUrl: string | undefined,
+  ) {}
+
+  static async start(configDir: string, name: string, rawConfig: object, options: { waitForApi: boolean }): Promise<HubProcess> {
+    const configFile = join(configDir, `${name}.yaml`);
+    // JSON is YAML, and spares the test a YAML writer.
+    writeFileSync(configFile, JSON.stringify({ ...rawConfig, log: { level: 'info' } }));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'hub/src/main.ts', '--config', configFile], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stderr: string[] = [];
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+    const ready = new Promise<string | undefined>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        let entry: { msg?: string; baseUrl?: string };
+        try {
+          entry = JSON.parse(line) as typeof entry;
+        } catch {
+          return;
+        }
+        if (options.waitForApi && entry.msg === 'FHIR API listening') resolve(entry.baseUrl);
+        if (!options.waitForApi && entry.msg === 'bot device synced') resolve(undefined);
+      });
+      child.once('exit', (code) => reject(new Error(`hub process ${name} exited with ${code} during start-up: ${stderr.join('')}`)));
+    });
+    const baseUrl = await ready;
+    return new HubProcess(child, baseUrl);
+  }
+
+  private get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /** Kills the process at once (no shutdown hooks run), as a crash or an OOM kill would. */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Stops the process as an operator would (SIGTERM, graceful shutdown). */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
