@@ -1,0 +1,71 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfigFile, parseConfig } from './load-config.js';
+
+const minimal = {
+  database: { url: 'postgres://carehub@127.0.0.1/carehub' },
+  matrix: {
+    homeserverUrl: 'http://127.0.0.1:8008',
+    serverName: 'carehub.test',
+    bot: { userId: '@carehub:carehub.test', passwordFile: 'bot-password' },
+    deviceStore: { path: 'device.bin', keyFile: 'device.key' },
+  },
+};
+
+function problemsOf(raw: unknown): string {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('an operator starting the hub with a bad configuration is told which option is wrong', () => {
+  test('a minimal configuration gets documented defaults', () => {
+    const config = parseConfig(minimal);
+    expect(config.http.port).toBe(8080);
+    expect(config.roles).toEqual(['api', 'outbox-relay', 'delivery']);
+    expect(config.delivery.attempts).toBe(25);
+  });
+
+  test('a wrong type names the option', () => {
+    expect(problemsOf({ ...minimal, http: { port: 'eighty' } })).toMatch(/http\.port: /);
+  });
+
+  test('a missing required option names the option', () => {
+    expect(problemsOf({ ...minimal, database: {} })).toMatch(/database\.url: /);
+  });
+
+  test('a misspelt option is refused rather than silently ignored', () => {
+    expect(problemsOf({ ...minimal, delivery: { atempts: 3 } })).toMatch(/delivery: .*atempts/);
+  });
+
+  test('a malformed Matrix user ID names the option', () => {
+    const raw = { ...minimal, matrix: { ...minimal.matrix, bot: { userId: 'carehub', passwordFile: 'x' } } };
+    expect(problemsOf(raw)).toMatch(/matrix\.bot\.userId: a Matrix user ID/);
+  });
+
+  test('an unknown role names the option', () => {
+    expect(problemsOf({ ...minimal, roles: ['api', 'coffee'] })).toMatch(/roles\.1: /);
+  });
+
+  test('relative paths in the file are resolved against the file, not the working directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carehub-config-'));
+    const file = join(dir, 'carehub.yaml');
+    writeFileSync(file, JSON.stringify(minimal));
+    const config = loadConfigFile(file);
+    expect(config.matrix.deviceStore.path).toBe(join(dir, 'device.bin'));
+    expect(config.matrix.bot.passwordFile).toBe(join(dir, 'bot-password'));
+  });
+
+  test('a file that is not YAML, or is missing, is reported with its path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carehub-config-'));
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, 'http: [unclosed');
+    expect(() => loadConfigFile(file)).toThrow(new RegExp(`config file ${file} is not valid YAML`));
+    expect(() => loadConfigFile(join(dir, 'absent.yaml'))).toThrow(/cannot read config file/);
+  });
+});
