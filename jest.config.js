@@ -20,5 +20,4 @@ export default {
   // matrix-js-sdk leaves timers behind after stopClient() (request time-outs of up to 110 s, the
   // 6-hour capabilities poll); every socket, pool and queue of ours is closed in afterAll hooks.
   forceExit: true,
-  setupFiles: ['<rootDir>/test/support/quiet-sdk.ts'],
 };

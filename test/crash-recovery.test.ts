@@ -2,23 +2,23 @@ import type { Bundle } from 'fhir/r4.js';
 import pg from 'pg';
 import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
 import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';
-import { GpClient } from './support/gp-client.js';
-import { HubProcess } from './support/hub-process.js';
-import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
+import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
+import { HubProcess } from '../ops/lib/hub-process.js';
+import { createTestDatabase, createTestHubConfig, registerTestUser, stack } from './support/test-stack.js';
 import { waitFor } from './support/wait-for.js';
 
 // A crash between the POST's commit and delivery, or in the middle of delivering, delays
 // referrals; it never loses or duplicates one.
 const CRASH_TEST_TIMEOUT = 180_000;
 
-let gp: GpClient;
+let gp: GpMatrixClient;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let setup: Awaited<ReturnType<typeof createTestHubConfig>>;
 let db: pg.Pool;
 const running: HubProcess[] = [];
 
 async function startHub(name: string, roles: string[]): Promise<HubProcess> {
-  const hub = await HubProcess.start(setup.dir, name, { ...setup.raw, roles }, { waitForApi: roles.includes('api') });
+  const hub = await HubProcess.startWithConfig(setup.dir, name, { ...setup.raw, roles }, { waitForApi: roles.includes('api') });
   running.push(hub);
   return hub;
 }
@@ -40,7 +40,7 @@ beforeAll(async () => {
     outbox: { pollIntervalMs: 200, republishAfterMs: 3000 },
     delivery: { attempts: 50, backoffMs: 200, lockDurationMs: 3000 },
   });
-  gp = await GpClient.start('gp-crash');
+  gp = await GpMatrixClient.start(stack.homeserverUrl, await registerTestUser('gp-crash'));
 });
 
 afterAll(async () => {

@@ -4,14 +4,14 @@ import { startHub, type RunningHub } from '../hub/src/hub.js';
 import { MATRIX_DELIVERY_EXTENSION } from '../hub/src/delivery/task-delivery-status.js';
 import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
 import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';
-import { GpClient } from './support/gp-client.js';
-import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
+import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
+import { createTestDatabase, createTestHubConfig, registerTestUser, stack } from './support/test-stack.js';
 import { waitFor } from './support/wait-for.js';
 
 // The walking skeleton on the real stack: FHIR POST → Postgres + outbox → BullMQ → the hub's
 // bot → Synapse → the GP's own Matrix client, and the Task's status back in FHIR.
 let hub: RunningHub;
-let gp: GpClient;
+let gp: GpMatrixClient;
 let dropDatabase: () => Promise<void>;
 let setup: Awaited<ReturnType<typeof createTestHubConfig>>;
 let fhir: TypedFhirClient;
@@ -23,7 +23,7 @@ beforeAll(async () => {
   setup = await createTestHubConfig(database.url);
   hub = await startHub(setup.config, createLogger(setup.config.log.level));
   fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
-  gp = await GpClient.start('gp-jensen');
+  gp = await GpMatrixClient.start(stack.homeserverUrl, await registerTestUser('gp-jensen'));
   roleId = idOf(await fhir.transaction(gpPracticeBundle(gp.userId)), 'PractitionerRole');
 });
 

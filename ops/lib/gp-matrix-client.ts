@@ -8,31 +8,38 @@ import {
   type MatrixEvent,
 } from 'matrix-js-sdk';
 import { pino } from 'pino';
-import { sdkLoggerFor } from '../../matrix-bridge/src/sdk-logger.js';
+import { quietSdkGlobalLogger, sdkLoggerFor } from '../../matrix-bridge/src/sdk-logger.js';
 import { CAREHUB_MESSAGE_KEY } from '../../matrix-bridge/src/room-state.js';
-import { registerTestUser, stack } from './test-stack.js';
+import type { RegisteredMatrixUser } from '../../matrix-bridge/src/synapse-user-registration.js';
 
 /**
  * A GP's own Matrix client, independent of the hub: its own account, device and Rust crypto
  * (in memory), joining the rooms it is invited to, as Element would when the GP accepts.
+ * The demo shows referrals through it; the tests check what it receives.
  */
-export class GpClient {
+export class GpMatrixClient {
   readonly decrypted: MatrixEvent[] = [];
   private readonly waiters = new Set<() => void>();
 
-  private constructor(readonly client: MatrixClient, readonly userId: string, readonly accessToken: string) {}
+  private constructor(
+    readonly client: MatrixClient,
+    readonly userId: string,
+    private readonly homeserverUrl: string,
+    private readonly accessToken: string,
+  ) {}
 
-  static async start(name = 'gp'): Promise<GpClient> {
-    const user = await registerTestUser(name);
+  /** Logs in as `user` (a device of its own) and syncs. */
+  static async start(homeserverUrl: string, user: RegisteredMatrixUser): Promise<GpMatrixClient> {
+    quietSdkGlobalLogger();
     const client = createClient({
-      baseUrl: stack.homeserverUrl,
+      baseUrl: homeserverUrl,
       userId: user.userId,
       deviceId: user.deviceId,
       accessToken: user.accessToken,
       logger: sdkLoggerFor(pino({ level: 'error' })),
     });
     await client.initRustCrypto({ useIndexedDB: false });
-    const gp = new GpClient(client, user.userId, user.accessToken);
+    const gp = new GpMatrixClient(client, user.userId, homeserverUrl, user.accessToken);
     client.on(RoomMemberEvent.Membership, (_event, member) => {
       if (member.userId === user.userId && member.membership === 'invite') void client.joinRoom(member.roomId).catch(() => undefined);
     });
@@ -86,7 +93,7 @@ export class GpClient {
    * with plain HTTP (no SDK, no decryption): what any other device would be given.
    */
   async rawRoomEvents(roomId: string): Promise<Array<{ type: string; sender: string; event_id: string; content: Record<string, unknown> }>> {
-    const url = new URL(`/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`, stack.homeserverUrl);
+    const url = new URL(`/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`, this.homeserverUrl);
     url.searchParams.set('dir', 'b');
     url.searchParams.set('limit', '100');
     const response = await fetch(url, { headers: { authorization: `Bearer ${this.accessToken}` } });

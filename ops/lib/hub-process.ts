@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * The hub as operators run it (`npm start`), in its own process, so a test can kill it with
- * SIGKILL at the worst moment and start it again.
+ * The hub as operators run it (`npm start`), in its own process: the demo starts it this way,
+ * and a test can kill it with SIGKILL at the worst moment and start it again.
  */
 export class HubProcess {
   private constructor(
@@ -16,10 +16,16 @@ export class HubProcess {
     readonly baseUrl: string | undefined,
   ) {}
 
-  static async start(configDir: string, name: string, rawConfig: object, options: { waitForApi: boolean }): Promise<HubProcess> {
+  /** Writes `rawConfig` next to the other test configs and starts the hub on it. */
+  static async startWithConfig(configDir: string, name: string, rawConfig: object, options: { waitForApi: boolean }): Promise<HubProcess> {
     const configFile = join(configDir, `${name}.yaml`);
-    // JSON is YAML, and spares the test a YAML writer.
+    // JSON is YAML, and spares a YAML writer.
     writeFileSync(configFile, JSON.stringify({ ...rawConfig, log: { level: 'info' } }));
+    return HubProcess.start(configFile, name, options);
+  }
+
+  /** Starts `npm start --config configFile`'s process and waits until it is ready. */
+  static async start(configFile: string, name: string, options: { waitForApi: boolean; logTo?: (line: string) => void }): Promise<HubProcess> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'hub/src/main.ts', '--config', configFile], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,6 +35,7 @@ export class HubProcess {
     const ready = new Promise<string | undefined>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout! });
       lines.on('line', (line) => {
+        options.logTo?.(line);
         let entry: { msg?: string; baseUrl?: string };
         try {
           entry = JSON.parse(line) as typeof entry;
