@@ -129,6 +129,12 @@ describe('an integrator creates and reads resources with a stock FHIR client', (
     await expect(fhir.read('Practitioner', 'does-not-exist')).rejects.toMatchObject({ response: { status: 404 } });
   });
 
+  test('operators scrape request counts from /metrics', async () => {
+    await fhir.read('Practitioner', 'missing').catch(() => undefined);
+    const text = await (await fetch(`${hub.baseUrl}/metrics`)).text();
+    expect(text).toMatch(/carehub_http_requests_total\{method="GET",status="404"\} [1-9]/);
+  });
+
   test('the CapabilityStatement lists the interactions the API serves', async () => {
     const capabilities = await fhir.capabilityStatement();
     const task = capabilities.rest![0]!.resource!.find((r) => r.type === 'Task')!;

@@ -9,6 +9,7 @@ import type { CareHubConfig } from './config/config-schema.js';
 import { deliverReferral } from './delivery/deliver-referral.js';
 import { loadFhirDefinitions } from './fhir/resource-validator.js';
 import { createApp } from './http/app.js';
+import { HubMetrics } from './metrics.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 import { createQueues, producerConnection, QUEUE_FOR_TOPIC, workerConnection } from './queue/queues.js';
 import { createDatabase, type Database } from './store/database.js';
@@ -45,6 +46,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch((error: unknown) => logger.warn({ err: error }, 'error during shutdown'));
   };
+  const metrics = new HubMetrics();
   const db = createDatabase(config.database.url, config.database.poolSize);
   stops.push(() => db.end());
   try {
@@ -73,9 +75,11 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         lockDuration: config.delivery.lockDurationMs,
         stalledInterval: config.delivery.lockDurationMs,
       });
-      worker.on('failed', (job, error) =>
-        logger.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'delivery attempt failed'),
-      );
+      worker.on('completed', () => metrics.deliveries.inc({ outcome: 'delivered' }));
+      worker.on('failed', (job, error) => {
+        metrics.deliveries.inc({ outcome: 'failed' });
+        logger.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'delivery attempt failed');
+      });
       worker.on('error', (error) => logger.warn({ err: error.message }, 'delivery worker error'));
       stops.push(() => worker.close());
     }
@@ -88,7 +92,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         await Promise.all([...queues.values()].map((q) => q.close()));
         connection.disconnect();
       });
-      const relay = new OutboxRelay(db, queues, config, logger.child({ component: 'outbox-relay' }));
+      const relay = new OutboxRelay(db, queues, config, logger.child({ component: 'outbox-relay' }), metrics);
       await relay.start();
       stops.push(() => relay.stop());
     }
@@ -102,6 +106,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         publicBaseUrl: config.http.publicBaseUrl,
         maxBodySize: config.http.maxBodySize,
         version: CAREHUB_VERSION,
+        metrics,
       });
       const server = await listen(app, config.http.host, config.http.port);
       const address = server.address();

@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { FhirError, issue } from '../fhir/operation-outcome.js';
+import type { HubMetrics } from '../metrics.js';
 import type { Database } from '../store/database.js';
 import { fhirErrorHandler, fhirJsonBody } from './fhir-json.js';
 import { fhirRouter } from './fhir-router.js';
@@ -11,13 +12,24 @@ export interface AppOptions {
   publicBaseUrl: string;
   maxBodySize: string;
   version: string;
+  metrics: HubMetrics;
 }
 
-/** The HTTP face of the hub: the FHIR API under /fhir and a health check. */
+/** The HTTP face of the hub: the FHIR API under /fhir, a health check and metrics. */
 export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+
+  app.use((req, res, next) => {
+    res.on('finish', () => options.metrics.httpRequests.inc({ method: req.method, status: String(res.statusCode) }));
+    next();
+  });
+
+  // Prometheus scrape endpoint; like /healthz, for the operator's network, not for integrators.
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
 
   app.get('/healthz', async (_req, res) => {
     await options.db.query('SELECT 1');

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { CareHubConfig } from '../config/config-schema.js';
+import type { HubMetrics } from '../metrics.js';
 import type { OutboxJobData } from '../queue/queues.js';
 import { inTransaction, type Database } from '../store/database.js';
 import { outboxJobId, type OutboxTopic } from '../store/outbox.js';
@@ -33,6 +34,7 @@ export class OutboxRelay {
     private readonly queues: Map<OutboxTopic, Queue>,
     private readonly config: CareHubConfig,
     private readonly logger: Logger,
+    private readonly metrics: HubMetrics,
   ) {}
 
   async start(): Promise<void> {
@@ -98,6 +100,7 @@ export class OutboxRelay {
           })),
         );
       }
+      for (const row of rows) this.metrics.outboxPublished.inc({ topic: row.topic });
       // If Redis failed above, this never runs and the transaction rolls back: rows stay pending.
       await client.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
       this.logger.debug({ count: rows.length }, 'published outbox rows');
