@@ -13,6 +13,7 @@ export default {
   },
   roots: ['<rootDir>/hub', '<rootDir>/matrix-bridge', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  reporters: ['default', '<rootDir>/test/support/plain-summary-reporter.js'],
   // Every suite talks to the real Postgres, Redis and Synapse; running them one at a time keeps
   // the 2-core CI machine from timing out homeserver round-trips.
   maxWorkers: 1,
