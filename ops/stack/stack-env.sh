@@ -69,48 +69,7 @@ mount_pseudo_fs() {
   mountpoint -q "$SYNAPSE_ROOT/proc" || mount -t proc proc "$SYNAPSE_ROOT/proc"
   mountpoint -q "$SYNAPSE_ROOT/dev" || mount --bind /dev "$SYNAPSE_ROOT/dev"
 }
-unsecret() { # secret NAME BYTES: prints a random hex secret kept in $SECRETS_DIR, made on first use
-  local file="$SECRETS_DIR/$1"
-  if [ ! -s "$file" ]; then
-    mkdir -p "$SECRETS_DIR"; chmod 700 "$SECRETS_DIR"
-    head -c "$2" /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file"; chmod 600 "$file"
-  fi
-  cat "$file"
-}
-
-# psql as the database superuser: over TCP where trust auth allows it (as on the CI machines),
-# else through the postgres OS account (peer auth, Debian's default).
-pg_admin() {
-  if psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -tAc 'SELECT 1' >/dev/null 2>&1; then
-    psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q "$@"
-  else
-    runuser -u postgres -- psql -d postgres -v ON_ERROR_STOP=1 -q "$@"
-  fi
-}
-
-# The `carehub` role (password in $SECRETS_DIR/db-password) owns CareHub's and Synapse's
-# databases; CREATEDB lets the test suites make a throw-away database each.
-ensure_db_role() {
-  local password; password=$(secret db-password 24)
-  pg_admin <<SQL
-DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'carehub') THEN
-    CREATE ROLE carehub LOGIN CREATEDB PASSWORD '$password';
-  ELSE
-    ALTER ROLE carehub LOGIN CREATEDB PASSWORD '$password';
-  END IF;
-END \$\$;
-SQL
-}
-
-ensure_database() { # ensure_database NAME [extra CREATE DATABASE options]
-  if ! pg_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$1'" | grep -q 1; then
-    log "creating database $1"
-    pg_admin -c "CREATE DATABASE $1 OWNER carehub ${2:-}"
-  fi
-}
-
-mount_pseudo_fs() {
+unmount_pseudo_fs() {
   umount "$SYNAPSE_ROOT/dev" 2>/dev/null || true
   umount "$SYNAPSE_ROOT/proc" 2>/dev/null || true
 }
