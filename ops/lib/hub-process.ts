@@ -30,6 +30,10 @@ export class HubProcess {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // A hub must not outlive whoever started it (a test run that is cut short, say).
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     const stderr: string[] = [];
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
     const ready = new Promise<string | undefined>((resolve, reject) => {
