@@ -138,6 +138,7 @@ describe('an integrator creates and reads resources with a stock FHIR client', (
   test('the CapabilityStatement lists the interactions the API serves', async () => {
     const capabilities = await fhir.capabilityStatement();
     const task = capabilities.rest![0]!.resource!.find((r) => r.type === 'Task')!;
-    expect(task.interaction!.map((i) => i.code)).toEqual(['create', 'read', 'vread']);
+    expect(task.interaction!.map((i) => i.code)).toEqual(['create', 'read', 'vread', 'update', 'patch', 'delete', 'history-instance']);
+    expect(capabilities.rest![0]!.resource!.map((r) => r.type)).toContain('DocumentReference');
   });
 });

@@ -1,5 +1,8 @@
 import { Client } from 'fhir-kit-client';
-import type { Bundle, CapabilityStatement, FhirResource } from 'fhir/r4.js';
+import type { Bundle, CapabilityStatement, FhirResource, OperationOutcome } from 'fhir/r4.js';
+
+/** Extra request headers, e.g. If-Match or Prefer. */
+type Headers = Record<string, string>;
 
 /**
  * fhir-kit-client, as an integrator's system uses it, with @types/fhir R4 types on the calls
@@ -26,6 +29,22 @@ export class TypedFhirClient {
 
   async vread<T extends FhirResource>(resourceType: T['resourceType'], id: string, version: string): Promise<T> {
     return (await this.raw.vread({ resourceType, id, version })) as unknown as T;
+  }
+
+  async update<T extends FhirResource>(resource: T & { id: string }, headers: Headers = {}): Promise<T> {
+    return (await this.raw.update({ resourceType: resource.resourceType, id: resource.id, body: resource as never, options: { headers } })) as unknown as T;
+  }
+
+  async patch<T extends FhirResource>(resourceType: T['resourceType'], id: string, jsonPatch: unknown[], headers: Headers = {}): Promise<T> {
+    return (await this.raw.patch({ resourceType, id, jsonPatch: jsonPatch as never, options: { headers } })) as unknown as T;
+  }
+
+  async delete(resourceType: FhirResource['resourceType'], id: string): Promise<OperationOutcome> {
+    return (await this.raw.delete({ resourceType, id })) as unknown as OperationOutcome;
+  }
+
+  async history(resourceType: FhirResource['resourceType'], id: string): Promise<Bundle> {
+    return (await this.raw.history({ resourceType, id })) as unknown as Bundle;
   }
 
   async capabilityStatement(): Promise<CapabilityStatement> {

@@ -11,15 +11,23 @@ export const SUPPORTED_RESOURCE_TYPES = [
   'Location',
   'Endpoint',
   'CareTeam',
-  // Referral workflow.
+  // Referral, document and case workflow.
   'Patient',
   'ServiceRequest',
   'Task',
+  'Communication',
+  'DocumentReference',
+  'Binary',
+  'Consent',
+  'Provenance',
+  'AuditEvent',
+  'Subscription',
+  'Appointment',
 ] as const;
 export type SupportedResourceType = (typeof SUPPORTED_RESOURCE_TYPES)[number];
 
 /** Interactions the REST API offers on every supported type (FHIR R4 http.html names). */
-export const TYPE_INTERACTIONS = ['create', 'read', 'vread'] as const;
+export const TYPE_INTERACTIONS = ['create', 'read', 'vread', 'update', 'patch', 'delete', 'history-instance'] as const;
 
 export function isSupportedResourceType(type: string): type is SupportedResourceType {
   return (SUPPORTED_RESOURCE_TYPES as readonly string[]).includes(type);

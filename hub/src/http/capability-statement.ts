@@ -18,8 +18,10 @@ export function capabilityStatement(publicBaseUrl: string, version: string): Cap
         resource: SUPPORTED_RESOURCE_TYPES.map((type) => ({
           type,
           interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
-          versioning: 'versioned',
+          versioning: 'versioned-update',
           readHistory: true,
+          updateCreate: true,
+          conditionalDelete: 'not-supported',
         })),
         interaction: [{ code: 'transaction' }],
       },

@@ -5,6 +5,8 @@ import { FhirError, issue, unsupportedMediaType } from '../fhir/operation-outcom
 
 export const FHIR_JSON = 'application/fhir+json';
 const ACCEPTED_BODY_TYPES = [FHIR_JSON, 'application/json'];
+/** RFC 6902 JSON Patch, the body of FHIR's PATCH interaction. */
+const JSON_PATCH = 'application/json-patch+json';
 
 /** Sends a resource as FHIR JSON with the given status. */
 export function sendResource(res: Response, status: number, resource: Resource): void {
@@ -14,13 +16,18 @@ export function sendResource(res: Response, status: number, resource: Resource):
 /** Parses FHIR JSON bodies; a body of any other media type is refused with 415. */
 export function fhirJsonBody(maxBodySize: string): RequestHandler[] {
   const requireJson: RequestHandler = (req, _res, next) => {
-    if (['POST', 'PUT', 'PATCH'].includes(req.method) && !req.is(ACCEPTED_BODY_TYPES)) {
-      next(unsupportedMediaType(`send the resource as ${FHIR_JSON} (got ${req.headers['content-type'] ?? 'no Content-Type'})`));
+    const got = req.headers['content-type'] ?? 'no Content-Type';
+    if (req.method === 'PATCH' && !req.is(JSON_PATCH)) {
+      next(unsupportedMediaType(`send the patch as ${JSON_PATCH} (got ${got})`));
+      return;
+    }
+    if (['POST', 'PUT'].includes(req.method) && !req.is(ACCEPTED_BODY_TYPES)) {
+      next(unsupportedMediaType(`send the resource as ${FHIR_JSON} (got ${got})`));
       return;
     }
     next();
   };
-  return [requireJson, express.json({ type: ACCEPTED_BODY_TYPES, limit: maxBodySize, strict: true })];
+  return [requireJson, express.json({ type: [...ACCEPTED_BODY_TYPES, JSON_PATCH], limit: maxBodySize, strict: true })];
 }
 
 /** The body-parser errors express raises, mapped to FHIR answers. */

@@ -1,12 +1,14 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Bundle, Resource } from 'fhir/r4.js';
-import { createOne } from '../fhir/create-resource.js';
+import { createOne, deleteOne, patchOne, updateOne } from '../fhir/write-resources.js';
 import { parseIncomingResource } from '../fhir/incoming-resource.js';
-import { badRequest, FhirError, issue } from '../fhir/operation-outcome.js';
+import { badRequest, FhirError, informationOutcome, issue } from '../fhir/operation-outcome.js';
 import { isSupportedResourceType } from '../fhir/supported-resources.js';
 import { processTransaction } from '../fhir/transaction-bundle.js';
 import type { Database } from '../store/database.js';
-import { readResource, readResourceVersion } from '../store/resource-store.js';
+import { readHistory, readResource, readResourceVersion } from '../store/resource-store.js';
+import { historyBundle } from './history-bundle.js';
+import { ifMatchVersion, preferredReturn } from './request-headers.js';
 import { capabilityStatement } from './capability-statement.js';
 import { sendResource } from './fhir-json.js';
 
@@ -19,6 +21,25 @@ interface FhirRouterOptions {
 function setVersionHeaders(res: Response, resource: Resource): void {
   res.setHeader('ETag', `W/"${resource.meta!.versionId}"`);
   res.setHeader('Last-Modified', new Date(resource.meta!.lastUpdated!).toUTCString());
+}
+
+/**
+ * Answers a write as the client's Prefer header asks (FHIR R4 http.html#ops): the resource,
+ * nothing, or an OperationOutcome. Location, ETag and Last-Modified are always set.
+ */
+function sendWritten(req: Request, res: Response, status: number, resource: Resource, publicBaseUrl: string): void {
+  setVersionHeaders(res, resource);
+  res.setHeader('Location', `${publicBaseUrl}/fhir/${resource.resourceType}/${resource.id}/_history/${resource.meta!.versionId}`);
+  switch (preferredReturn(req)) {
+    case 'minimal':
+      res.status(status).end();
+      return;
+    case 'OperationOutcome':
+      sendResource(res, status, informationOutcome(`${resource.resourceType}/${resource.id} stored as version ${resource.meta!.versionId}`));
+      return;
+    default:
+      sendResource(res, status, resource);
+  }
 }
 
 function supportedType(type: string): string {
@@ -44,10 +65,35 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   // create: POST [base]/[type]
   router.post('/:type', async (req, res) => {
     const resource = parseIncomingResource(req.body, supportedType(req.params.type));
-    const stored = await createOne(db, resource);
-    setVersionHeaders(res, stored);
-    res.setHeader('Location', `${publicBaseUrl}/fhir/${stored.resourceType}/${stored.id}/_history/${stored.meta!.versionId}`);
-    sendResource(res, 201, stored);
+    sendWritten(req, res, 201, await createOne(db, resource), publicBaseUrl);
+  });
+
+  // update: PUT [base]/[type]/[id] (201 when it created the resource)
+  router.put('/:type/:id', async (req, res) => {
+    const resource = parseIncomingResource(req.body, supportedType(req.params.type));
+    const result = await updateOne(db, resource, req.params.id, ifMatchVersion(req));
+    sendWritten(req, res, result.previous ? 200 : 201, result.resource, publicBaseUrl);
+  });
+
+  // patch: PATCH [base]/[type]/[id] with application/json-patch+json
+  router.patch('/:type/:id', async (req, res) => {
+    const result = await patchOne(db, supportedType(req.params.type), req.params.id, req.body, ifMatchVersion(req));
+    sendWritten(req, res, 200, result.resource, publicBaseUrl);
+  });
+
+  // delete: DELETE [base]/[type]/[id]; afterwards a read answers 410 Gone
+  router.delete('/:type/:id', async (req, res) => {
+    const type = supportedType(req.params.type);
+    const versionId = await deleteOne(db, type, req.params.id);
+    if (versionId) res.setHeader('ETag', `W/"${versionId}"`);
+    sendResource(res, 200, informationOutcome(versionId ? `${type}/${req.params.id} deleted` : `${type}/${req.params.id} did not exist`));
+  });
+
+  // history: GET [base]/[type]/[id]/_history
+  router.get('/:type/:id/_history', async (req, res) => {
+    const type = supportedType(req.params.type);
+    const count = Math.min(Math.max(Number(req.query['_count']) || 100, 1), 1000);
+    sendResource(res, 200, historyBundle(publicBaseUrl, type, req.params.id, await readHistory(db, type, req.params.id, count)));
   });
 
   // read: GET [base]/[type]/[id]

@@ -18,13 +18,15 @@ export function isReferralToDeliver(resource: Resource): resource is Task & { id
 }
 
 /**
- * Runs inside the write's transaction after the resources are stored. A referral whose
+ * Runs inside the write's transaction after a resource is stored. A Task that has just become a
+ * referral to deliver (created so, or updated into it from, say, a draft) gets an outbox row,
+ * committed together with it; later edits of a referral do not send it again. A referral whose
  * ServiceRequest or recipient cannot be found is refused (422) and the whole write rolls back:
- * nothing is stored that the hub could never deliver. Otherwise an outbox row asks for delivery,
- * committed together with the Task.
+ * nothing is stored that the hub could never deliver.
  */
-export async function routeStoredReferral(db: Queryable, resource: Resource, entryPath: string): Promise<void> {
+export async function routeStoredReferral(db: Queryable, resource: Resource, entryPath: string, previous?: Resource): Promise<void> {
   if (!isReferralToDeliver(resource)) return;
+  if (previous && isReferralToDeliver(previous)) return;
   const focusId = resource.focus!.reference!.slice('ServiceRequest/'.length);
   if (!(await findResource(db, 'ServiceRequest', focusId))) {
     throw unprocessable(`Task.focus ${resource.focus!.reference} does not exist`, [`${entryPath}.focus`]);

@@ -90,24 +90,107 @@ export async function readResourceForUpdate<T extends Resource = Resource>(db: Q
   return row.content as T;
 }
 
+/** Postgres unique_violation: two writers created the same id at once. */
+const UNIQUE_VIOLATION = '23505';
+
+function conflictOnRace(error: unknown): never {
+  if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+    throw new FhirError(409, [issue('conflict', 'another request wrote this resource at the same time; retry')]);
+  }
+  throw error;
+}
+
+async function writeVersion(
+  db: Queryable,
+  type: string,
+  id: string,
+  versionId: number,
+  content: Resource,
+  deleted: boolean,
+  lastUpdated: Date,
+): Promise<void> {
+  await db
+    .query(
+      `WITH current AS (
+         INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (resource_type, id) DO UPDATE SET version_id = $3, last_updated = $4, deleted = $5, content = $6
+       )
+       INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, content) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [type, id, versionId, lastUpdated, deleted, content],
+    )
+    .catch(conflictOnRace);
+}
+
+export interface UpdateResult<T> {
+  resource: T;
+  /** The version before this write; undefined when the update created the resource. */
+  previous: T | undefined;
+}
+
 /**
- * Writes a new version of an existing resource. Must run inside a transaction: the current row
- * is locked, so concurrent writers queue instead of losing each other's change.
+ * Writes a new version (FHIR R4 http.html#update). Must run inside a transaction: the current
+ * row is locked, so concurrent writers queue instead of losing each other's change.
+ * - `ifMatch` (the version the client last saw, from If-Match) must equal the current version,
+ *   else 412 (http.html#concurrency);
+ * - an id that does not exist yet, or was deleted, is created (update as create).
  */
-export async function updateResource<T extends Resource>(db: Queryable, resource: T & { id: string }): Promise<T> {
+export async function updateResource<T extends Resource>(
+  db: Queryable,
+  resource: T & { id: string },
+  options: { ifMatch?: string | undefined } = {},
+): Promise<UpdateResult<T>> {
   const row = await readRow(db, resource.resourceType, resource.id, true);
-  if (!row || row.deleted) throw notFound(`${resource.resourceType}/${resource.id} does not exist`);
-  const versionId = row.version_id + 1;
+  const current = row && !row.deleted ? row : undefined;
+  if (options.ifMatch !== undefined && String(current?.version_id) !== options.ifMatch) {
+    throw new FhirError(412, [
+      issue('conflict', `If-Match W/"${options.ifMatch}" does not match the current version${current ? ` W/"${current.version_id}"` : ' (none)'}`),
+    ]);
+  }
+  const versionId = (row?.version_id ?? 0) + 1;
   const lastUpdated = new Date();
   const stored = withMeta(resource, resource.id, versionId, lastUpdated);
-  await db.query(
-    `WITH current AS (
-       UPDATE resources SET version_id = $3, last_updated = $4, content = $5 WHERE resource_type = $1 AND id = $2
-     )
-     INSERT INTO resource_history (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, $3, $4, $5)`,
-    [resource.resourceType, resource.id, versionId, lastUpdated, stored],
-  );
-  return stored;
+  await writeVersion(db, resource.resourceType, resource.id, versionId, stored, false, lastUpdated);
+  return { resource: stored, previous: current?.content as T | undefined };
+}
+
+/**
+ * Deletes a resource (FHIR R4 http.html#delete): a new version marked deleted, so history keeps
+ * every earlier version and a read answers 410 Gone. Deleting what does not exist, or is
+ * already deleted, changes nothing. Returns the deletion's version, if one was written.
+ */
+export async function deleteResource(db: Queryable, type: string, id: string): Promise<string | undefined> {
+  const row = await readRow(db, type, id, true);
+  if (!row || row.deleted) return undefined;
+  const versionId = row.version_id + 1;
+  const lastUpdated = new Date();
+  const tombstone = withMeta({ resourceType: type, id } as Resource, id, versionId, lastUpdated);
+  await writeVersion(db, type, id, versionId, tombstone, true, lastUpdated);
+  return String(versionId);
+}
+
+export interface HistoryEntry {
+  resource: Resource;
+  versionId: string;
+  lastUpdated: string;
+  deleted: boolean;
+}
+
+/** Every version of one resource, newest first (FHIR R4 http.html#history). 404 if it never existed. */
+export async function readHistory(db: Queryable, type: string, id: string, count: number): Promise<HistoryEntry[]> {
+  const result = isFhirId(id)
+    ? await db.query<ResourceRow>(
+        `SELECT version_id, last_updated, deleted, content FROM resource_history
+          WHERE resource_type = $1 AND id = $2 ORDER BY version_id DESC LIMIT $3`,
+        [type, id, count],
+      )
+    : { rows: [] };
+  if (result.rows.length === 0) throw notFound(`${type}/${id} does not exist`);
+  return result.rows.map((row) => ({
+    resource: row.content,
+    versionId: String(row.version_id),
+    lastUpdated: row.last_updated.toISOString(),
+    deleted: row.deleted,
+  }));
 }
 
 /** Resources of one type whose JSON contains `fragment` (jsonb @>), e.g. all roles of a practitioner. */

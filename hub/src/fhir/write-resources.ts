@@ -1,0 +1,59 @@
+import type { Resource } from 'fhir/r4.js';
+import { applyPatch, type Operation } from 'fast-json-patch';
+import { routeStoredReferral } from '../routing/referral-routing-rule.js';
+import { inTransaction, type Database } from '../store/database.js';
+import { createResource, deleteResource, readResourceForUpdate, updateResource, type UpdateResult } from '../store/resource-store.js';
+import { parseIncomingResource } from './incoming-resource.js';
+import { badRequest, FhirError, issue } from './operation-outcome.js';
+
+/** FHIR create (POST [base]/[type]): store version 1, and any delivery it asks for, in one transaction. */
+export async function createOne(db: Database, resource: Resource): Promise<Resource> {
+  return inTransaction(db, async (client) => {
+    const stored = await createResource(client, resource);
+    await routeStoredReferral(client, stored, stored.resourceType);
+    return stored;
+  });
+}
+
+/**
+ * FHIR update (PUT [base]/[type]/[id]). The body's id must be the URL's (FHIR R4 http.html#update:
+ * otherwise 400). Creates the resource when the id is new.
+ */
+export async function updateOne(db: Database, resource: Resource, urlId: string, ifMatch: string | undefined): Promise<UpdateResult<Resource>> {
+  if (resource.id !== urlId) throw badRequest(`the resource's id (${resource.id ?? 'none'}) must be the id in the URL (${urlId})`, [`${resource.resourceType}.id`]);
+  return inTransaction(db, async (client) => {
+    const result = await updateResource(client, { ...resource, id: urlId }, { ifMatch });
+    await routeStoredReferral(client, result.resource, resource.resourceType, result.previous);
+    return result;
+  });
+}
+
+/**
+ * FHIR patch (PATCH [base]/[type]/[id]) with an RFC 6902 JSON Patch. The patched resource is
+ * validated like any write; a patch that changes resourceType or id is refused.
+ */
+export async function patchOne(db: Database, type: string, id: string, patch: unknown, ifMatch: string | undefined): Promise<UpdateResult<Resource>> {
+  if (!Array.isArray(patch)) throw badRequest('a JSON Patch body is an array of operations (RFC 6902)');
+  return inTransaction(db, async (client) => {
+    const current = await readResourceForUpdate(client, type, id);
+    let patched: Resource;
+    try {
+      patched = applyPatch(structuredClone(current), patch as Operation[], true, false).newDocument;
+    } catch (error) {
+      throw new FhirError(422, [issue('processing', `the patch cannot be applied: ${(error as Error).message}`)]);
+    }
+    if (patched.resourceType !== type || patched.id !== id) throw badRequest('a patch may not change resourceType or id');
+    // The server owns versionId and lastUpdated; a patch cannot set them.
+    const { meta, ...withoutMeta } = patched;
+    const { versionId: _versionId, lastUpdated: _lastUpdated, ...clientMeta } = meta ?? {};
+    const resource = parseIncomingResource(Object.keys(clientMeta).length > 0 ? { ...withoutMeta, meta: clientMeta } : withoutMeta, type);
+    const result = await updateResource(client, { ...resource, id }, { ifMatch });
+    await routeStoredReferral(client, result.resource, type, result.previous);
+    return result;
+  });
+}
+
+/** FHIR delete (DELETE [base]/[type]/[id]); the version written, if anything was deleted. */
+export async function deleteOne(db: Database, type: string, id: string): Promise<string | undefined> {
+  return inTransaction(db, (client) => deleteResource(client, type, id));
+}

@@ -1,0 +1,143 @@
+import type { OperationOutcome, Practitioner, Task } from 'fhir/r4.js';
+import { createLogger } from '../hub/src/logger.js';
+import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
+import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';
+import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
+
+// FHIR R4 REST interactions beyond create/read, driven with fhir-kit-client as an integrator would.
+let hub: RunningHub;
+let dropDatabase: () => Promise<void>;
+let fhir: TypedFhirClient;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  dropDatabase = database.drop;
+  const { config } = await createTestHubConfig(database.url, { roles: ['api'] });
+  hub = await startHub(config, createLogger('silent'));
+  fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
+});
+
+afterAll(async () => {
+  await hub.stop();
+  await dropDatabase();
+});
+
+/** The status and OperationOutcome of a request fhir-kit-client rejects. */
+async function refusal(request: Promise<unknown>): Promise<{ status: number; outcome: OperationOutcome }> {
+  const error = (await request.then(
+    () => {
+      throw new Error('the request was accepted');
+    },
+    (e: unknown) => e,
+  )) as { response: { status: number; data: OperationOutcome } };
+  return { status: error.response.status, outcome: error.response.data };
+}
+
+const practitioner = (family: string): Practitioner => ({ resourceType: 'Practitioner', name: [{ family }] });
+
+describe('update (PUT) with version checks', () => {
+  test('an update with the current version in If-Match writes version 2; a stale one is refused with 412', async () => {
+    const created = await fhir.create(practitioner('Holm'));
+    const updated = await fhir.update({ ...created, name: [{ family: 'Holm-Berg' }] }, { 'If-Match': 'W/"1"' });
+    expect(updated.meta!.versionId).toBe('2');
+
+    const stale = await refusal(fhir.update({ ...created, name: [{ family: 'Lost update' }] }, { 'If-Match': 'W/"1"' }));
+    expect(stale.status).toBe(412);
+    expect(stale.outcome.issue[0]!.code).toBe('conflict');
+    expect(await fhir.read<Practitioner>('Practitioner', created.id)).toMatchObject({ name: [{ family: 'Holm-Berg' }] });
+  });
+
+  test("a body whose id is not the URL's is refused with 400; an update to a new id creates it (201)", async () => {
+    const created = await fhir.create(practitioner('Lund'));
+    const mismatch = await fetch(`${hub.baseUrl}/fhir/Practitioner/${created.id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ ...practitioner('Lund'), id: 'someone-else' }),
+    });
+    expect(mismatch.status).toBe(400);
+
+    const put = await fetch(`${hub.baseUrl}/fhir/Practitioner/gp-0042`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ ...practitioner('Dahl'), id: 'gp-0042' }),
+    });
+    expect(put.status).toBe(201);
+    expect(put.headers.get('etag')).toBe('W/"1"');
+  });
+
+  test('Prefer: return=minimal answers without a body; return=OperationOutcome with one', async () => {
+    const minimal = await fetch(`${hub.baseUrl}/fhir/Practitioner`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' },
+      body: JSON.stringify(practitioner('Vang')),
+    });
+    expect(minimal.status).toBe(201);
+    expect(await minimal.text()).toBe('');
+    expect(minimal.headers.get('location')).toMatch(/\/fhir\/Practitioner\/[\w-]+\/_history\/1$/);
+
+    const outcome = await fetch(`${hub.baseUrl}/fhir/Practitioner`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', prefer: 'return=OperationOutcome' },
+      body: JSON.stringify(practitioner('Vang')),
+    });
+    expect(((await outcome.json()) as OperationOutcome).issue[0]!.severity).toBe('information');
+  });
+});
+
+describe('delete and history', () => {
+  test('a deleted resource reads as 410 Gone, its history keeps every version, and deleting again changes nothing', async () => {
+    const created = await fhir.create(practitioner('Krog'));
+    await fhir.update({ ...created, name: [{ family: 'Krogh' }] });
+    await fhir.delete('Practitioner', created.id);
+
+    expect((await refusal(fhir.read('Practitioner', created.id))).status).toBe(410);
+    expect(await fhir.vread('Practitioner', created.id, '2')).toMatchObject({ name: [{ family: 'Krogh' }] });
+
+    const history = await fhir.history('Practitioner', created.id);
+    expect(history.type).toBe('history');
+    expect(history.entry!.map((e) => [e.request!.method, e.response!.etag])).toEqual([
+      ['DELETE', 'W/"3"'],
+      ['PUT', 'W/"2"'],
+      ['POST', 'W/"1"'],
+    ]);
+    expect(history.entry![0]!.resource).toBeUndefined();
+
+    await fhir.delete('Practitioner', created.id);
+    expect((await fhir.history('Practitioner', created.id)).entry).toHaveLength(3);
+    expect((await refusal(fhir.history('Practitioner', 'never-existed'))).status).toBe(404);
+  });
+});
+
+describe('patch (RFC 6902 JSON Patch)', () => {
+  test('a patch writes a new version; a failing test operation is 422; a patch that breaks the resource is 400', async () => {
+    const created = await fhir.create(practitioner('Moe'));
+    const patched = await fhir.patch<Practitioner>('Practitioner', created.id, [{ op: 'add', path: '/active', value: true }], { 'If-Match': 'W/"1"' });
+    expect(patched).toMatchObject({ active: true, meta: { versionId: '2' } });
+
+    const failedTest = await refusal(fhir.patch('Practitioner', created.id, [{ op: 'test', path: '/active', value: false }]));
+    expect(failedTest.status).toBe(422);
+    const broken = await refusal(fhir.patch('Practitioner', created.id, [{ op: 'add', path: '/birthDate', value: 'soon' }]));
+    expect(broken.status).toBe(400);
+    expect(broken.outcome.issue.flatMap((i) => i.expression ?? [])).toContain('Practitioner.birthDate');
+    expect((await fhir.read<Practitioner>('Practitioner', created.id)).meta!.versionId).toBe('2');
+  });
+});
+
+describe('referrals and updates', () => {
+  test('a draft Task updated to requested is queued for delivery once; later edits do not queue it again', async () => {
+    const roleId = idOf(await fhir.transaction(gpPracticeBundle('@gp:carehub.test')), 'PractitionerRole');
+    const bundle = referralBundle(`PractitionerRole/${roleId}`);
+    (bundle.entry![2]!.resource as Task).status = 'draft';
+    const taskId = idOf(await fhir.transaction(bundle), 'Task');
+    const outboxRows = async () =>
+      Number((await hub.db.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE payload->>'taskId' = $1", [taskId])).rows[0]!.n);
+    expect(await outboxRows()).toBe(0);
+
+    const draft = await fhir.read<Task & { id: string }>('Task', taskId);
+    const requested = await fhir.update({ ...draft, status: 'requested' });
+    expect(await outboxRows()).toBe(1);
+    await fhir.update({ ...requested, id: taskId, description: 'Now with a description' });
+    expect(await outboxRows()).toBe(1);
+  });
+});
