@@ -121,7 +121,7 @@ describe('an integrator creates and reads resources with a stock FHIR client', (
     expect(response.status).toBe(201);
     const created = (await response.json()) as { id: string };
     expect(created.id).not.toBe('client-chosen');
-    expect(response.headers.get('location')).toBe(`http://127.0.0.1/fhir/Practitioner/${created.id}/_history/1`);
+    expect(response.headers.get('location')).toBe(`${hub.baseUrl}/fhir/Practitioner/${created.id}/_history/1`);
     expect(response.headers.get('etag')).toBe('W/"1"');
 
     expect(await fhir.read('Practitioner', created.id)).toMatchObject({ name: [{ family: 'Holm' }] });
@@ -138,7 +138,8 @@ describe('an integrator creates and reads resources with a stock FHIR client', (
   test('the CapabilityStatement lists the interactions the API serves', async () => {
     const capabilities = await fhir.capabilityStatement();
     const task = capabilities.rest![0]!.resource!.find((r) => r.type === 'Task')!;
-    expect(task.interaction!.map((i) => i.code)).toEqual(['create', 'read', 'vread', 'update', 'patch', 'delete', 'history-instance']);
+    expect(task.interaction!.map((i) => i.code)).toEqual(['create', 'read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'search-type']);
+    expect(task.searchParam!.map((p) => p.name)).toEqual(expect.arrayContaining(['_id', 'status', 'owner', 'focus']));
     expect(capabilities.rest![0]!.resource!.map((r) => r.type)).toContain('DocumentReference');
   });
 });

@@ -47,6 +47,16 @@ export class TypedFhirClient {
     return (await this.raw.history({ resourceType, id })) as unknown as Bundle;
   }
 
+  async search(resourceType: FhirResource['resourceType'], searchParams: Record<string, string | string[]>, headers: Headers = {}): Promise<Bundle> {
+    return (await this.raw.search({ resourceType, searchParams, options: { headers } })) as unknown as Bundle;
+  }
+
+  /** The next page of a searchset, or undefined on the last page. */
+  async nextPage(bundle: Bundle): Promise<Bundle | undefined> {
+    const next = this.raw.nextPage({ bundle: bundle as never });
+    return next ? ((await next) as unknown as Bundle) : undefined;
+  }
+
   async capabilityStatement(): Promise<CapabilityStatement> {
     return (await this.raw.capabilityStatement()) as unknown as CapabilityStatement;
   }

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -46,6 +47,15 @@ export async function registerTestUser(name: string, password = randomUUID()): P
   return { ...user, password };
 }
 
+/** A TCP port free right now, so the hub's public base URL (used in links) can name it. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /**
  * A complete hub configuration for one test file: the given database, a queue prefix of its
  * own, a new bot account, and a device store in a temporary folder.
@@ -59,8 +69,9 @@ export async function createTestHubConfig(databaseUrl: string, overrides: Partia
   const keyFile = join(dir, 'device-store.key');
   writeFileSync(passwordFile, bot.password, { mode: 0o600 });
   writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  const port = await freePort();
   const raw = {
-    http: { host: '127.0.0.1', port: 0, publicBaseUrl: 'http://127.0.0.1' },
+    http: { host: '127.0.0.1', port, publicBaseUrl: `http://127.0.0.1:${port}` },
     database: { url: databaseUrl, poolSize: 5 },
     redis: { url: stack.redisUrl, queuePrefix: `carehub-test-${suffix()}` },
     matrix: {

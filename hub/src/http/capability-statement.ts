@@ -1,5 +1,6 @@
 import type { CapabilityStatement } from 'fhir/r4.js';
 import { SUPPORTED_RESOURCE_TYPES, TYPE_INTERACTIONS } from '../fhir/supported-resources.js';
+import { indexedParameters } from '../search/search-parameters.js';
 
 /** The CapabilityStatement, derived from the same lists that decide what the API accepts. */
 export function capabilityStatement(publicBaseUrl: string, version: string): CapabilityStatement {
@@ -17,7 +18,13 @@ export function capabilityStatement(publicBaseUrl: string, version: string): Cap
         mode: 'server',
         resource: SUPPORTED_RESOURCE_TYPES.map((type) => ({
           type,
-          interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
+          interaction: [...TYPE_INTERACTIONS, 'search-type' as const].map((code) => ({ code })),
+          searchParam: [
+            { name: '_id', type: 'token' as const },
+            { name: '_lastUpdated', type: 'date' as const },
+            ...[...indexedParameters(type).values()].map((p) => ({ name: p.code, type: p.kind })),
+          ],
+          searchInclude: [...indexedParameters(type).values()].filter((p) => p.kind === 'reference').map((p) => `${type}:${p.code}`),
           versioning: 'versioned-update',
           readHistory: true,
           updateCreate: true,

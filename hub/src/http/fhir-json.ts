@@ -7,18 +7,25 @@ export const FHIR_JSON = 'application/fhir+json';
 const ACCEPTED_BODY_TYPES = [FHIR_JSON, 'application/json'];
 /** RFC 6902 JSON Patch, the body of FHIR's PATCH interaction. */
 const JSON_PATCH = 'application/json-patch+json';
+const FORM = 'application/x-www-form-urlencoded';
 
 /** Sends a resource as FHIR JSON with the given status. */
 export function sendResource(res: Response, status: number, resource: Resource): void {
   res.status(status).type(`${FHIR_JSON}; charset=utf-8`).send(JSON.stringify(resource));
 }
 
-/** Parses FHIR JSON bodies; a body of any other media type is refused with 415. */
+/** Parses FHIR JSON, JSON Patch and search-form bodies; any other media type is refused with 415. */
 export function fhirJsonBody(maxBodySize: string): RequestHandler[] {
   const requireJson: RequestHandler = (req, _res, next) => {
     const got = req.headers['content-type'] ?? 'no Content-Type';
     if (req.method === 'PATCH' && !req.is(JSON_PATCH)) {
       next(unsupportedMediaType(`send the patch as ${JSON_PATCH} (got ${got})`));
+      return;
+    }
+    // POST [type]/_search carries its parameters as a form (FHIR R4 http.html#search).
+    if (req.method === 'POST' && req.path.endsWith('/_search')) {
+      if (!req.is(FORM)) next(unsupportedMediaType(`send search parameters as ${FORM} (got ${got})`));
+      else next();
       return;
     }
     if (['POST', 'PUT'].includes(req.method) && !req.is(ACCEPTED_BODY_TYPES)) {
@@ -27,7 +34,11 @@ export function fhirJsonBody(maxBodySize: string): RequestHandler[] {
     }
     next();
   };
-  return [requireJson, express.json({ type: [...ACCEPTED_BODY_TYPES, JSON_PATCH], limit: maxBodySize, strict: true })];
+  return [
+    requireJson,
+    express.json({ type: [...ACCEPTED_BODY_TYPES, JSON_PATCH], limit: maxBodySize, strict: true }),
+    express.urlencoded({ type: FORM, extended: false, limit: maxBodySize }),
+  ];
 }
 
 /** The body-parser errors express raises, mapped to FHIR answers. */

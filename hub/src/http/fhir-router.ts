@@ -8,6 +8,8 @@ import { processTransaction } from '../fhir/transaction-bundle.js';
 import type { Database } from '../store/database.js';
 import { readHistory, readResource, readResourceVersion } from '../store/resource-store.js';
 import { historyBundle } from './history-bundle.js';
+import { parseSearchRequest } from '../search/search-request.js';
+import { runSearch } from '../search/run-search.js';
 import { ifMatchVersion, preferredReturn } from './request-headers.js';
 import { capabilityStatement } from './capability-statement.js';
 import { sendResource } from './fhir-json.js';
@@ -61,6 +63,23 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
     if (body?.resourceType !== 'Bundle') throw badRequest('POST to the base URL takes a transaction Bundle', ['resourceType']);
     sendResource(res, 200, await processTransaction(db, body as Bundle));
   });
+
+  /**
+   * search: GET [base]/[type]?… and POST [base]/[type]/_search (form body, merged with the URL's
+   * parameters). Unknown parameters are ignored with a warning unless Prefer: handling=strict.
+   */
+  const search = async (req: Request, res: Response, formBody: Record<string, string | string[]>) => {
+    const type = supportedType(req.params['type'] as string);
+    const pairs: Array<[string, string]> = [];
+    const url = new URL(req.originalUrl, 'http://hub');
+    url.searchParams.forEach((value, name) => pairs.push([name, value]));
+    for (const [name, value] of Object.entries(formBody)) for (const v of [value].flat()) pairs.push([name, v]);
+    const strict = /handling=strict/.test(req.get('prefer') ?? '');
+    const selfQuery = new URLSearchParams(pairs.filter(([name]) => name !== '_cursor')).toString();
+    sendResource(res, 200, await runSearch(db, parseSearchRequest(type, pairs), publicBaseUrl, strict, selfQuery));
+  };
+  router.get('/:type', (req, res) => search(req, res, {}));
+  router.post('/:type/_search', (req, res) => search(req, res, (req.body ?? {}) as Record<string, string | string[]>));
 
   // create: POST [base]/[type]
   router.post('/:type', async (req, res) => {

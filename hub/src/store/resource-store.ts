@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
 import { FhirError, issue, notFound } from '../fhir/operation-outcome.js';
+import { reindexResource } from '../search/search-index-writer.js';
 import type { Queryable } from './database.js';
 
 interface ResourceRow {
@@ -21,6 +22,16 @@ function withMeta<T extends Resource>(resource: T, id: string, versionId: number
   return { ...resource, id, meta: { ...resource.meta, versionId: String(versionId), lastUpdated: lastUpdated.toISOString() } };
 }
 
+/** Postgres unique_violation: two writers created the same id at once. */
+const UNIQUE_VIOLATION = '23505';
+
+function conflictOnRace(error: unknown): never {
+  if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+    throw new FhirError(409, [issue('conflict', 'another request wrote this resource at the same time; retry')]);
+  }
+  throw error;
+}
+
 /**
  * Stores a new resource as version 1 with a server-assigned id (FHIR R4 http.html#create:
  * the server ignores any id the client sent). Pass `id` only for ids the hub itself assigned,
@@ -35,7 +46,8 @@ export async function createResource<T extends Resource>(db: Queryable, resource
      )
      INSERT INTO resource_history (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, 1, $3, $4)`,
     [stored.resourceType, id, lastUpdated, stored],
-  );
+  ).catch(conflictOnRace);
+  await reindexResource(db, stored.resourceType, id, stored);
   return stored;
 }
 
@@ -90,16 +102,6 @@ export async function readResourceForUpdate<T extends Resource = Resource>(db: Q
   return row.content as T;
 }
 
-/** Postgres unique_violation: two writers created the same id at once. */
-const UNIQUE_VIOLATION = '23505';
-
-function conflictOnRace(error: unknown): never {
-  if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
-    throw new FhirError(409, [issue('conflict', 'another request wrote this resource at the same time; retry')]);
-  }
-  throw error;
-}
-
 async function writeVersion(
   db: Queryable,
   type: string,
@@ -119,6 +121,7 @@ async function writeVersion(
       [type, id, versionId, lastUpdated, deleted, content],
     )
     .catch(conflictOnRace);
+  await reindexResource(db, type, id, deleted ? undefined : content);
 }
 
 export interface UpdateResult<T> {

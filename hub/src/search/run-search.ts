@@ -1,0 +1,120 @@
+import type { Bundle, BundleEntry, BundleLink, OperationOutcome, Resource } from 'fhir/r4.js';
+import { badRequest } from '../fhir/operation-outcome.js';
+import type { Queryable } from '../store/database.js';
+import { filterCondition, SqlParameters } from './search-sql.js';
+import { encodeCursor, type IncludeRequest, type SearchCursor, type SearchRequest } from './search-request.js';
+
+interface Row {
+  content: Resource;
+  sort_key: string;
+}
+
+function whereClause(request: SearchRequest, p: SqlParameters): string {
+  const conditions = [`r.resource_type = ${p.add(request.resourceType)}`, 'NOT r.deleted'];
+  for (const filter of request.filters) conditions.push(filterCondition(request.resourceType, 'r', filter, p));
+  return conditions.join(' AND ');
+}
+
+/** _elements: the named top-level elements plus what every resource needs; marked SUBSETTED (FHIR R4 search.html#elements). */
+function subset(resource: Resource, elements: string[]): Resource {
+  const keep = new Set(['resourceType', 'id', 'meta', ...elements]);
+  const trimmed = Object.fromEntries(Object.entries(resource).filter(([k]) => keep.has(k))) as unknown as Resource;
+  const tag = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
+  return { ...trimmed, meta: { ...resource.meta, tag: [...(resource.meta?.tag ?? []), tag] } };
+}
+
+async function included(db: Queryable, ids: string[], request: SearchRequest, include: IncludeRequest, reverse: boolean): Promise<Resource[]> {
+  const p = new SqlParameters();
+  const sql = reverse
+    ? // _revinclude: resources of sourceType whose reference points at a page resource
+      `SELECT r.content FROM search_reference x JOIN resources r ON r.resource_type = x.resource_type AND r.id = x.id AND NOT r.deleted
+        WHERE x.resource_type = ${p.add(include.sourceType)} AND x.code = ${p.add(include.reference.code)}
+          AND x.target_type = ${p.add(request.resourceType)} AND x.target_id = ANY(${p.add(ids)}::text[])`
+    : // _include: the resources a page resource's reference points at
+      `SELECT r.content FROM search_reference x JOIN resources r ON r.resource_type = x.target_type AND r.id = x.target_id AND NOT r.deleted
+        WHERE x.resource_type = ${p.add(request.resourceType)} AND x.code = ${p.add(include.reference.code)}
+          AND x.id = ANY(${p.add(ids)}::text[])${include.targetType ? ` AND x.target_type = ${p.add(include.targetType)}` : ''}`;
+  return (await db.query<{ content: Resource }>(sql, p.values)).rows.map((r) => r.content);
+}
+
+function warnings(unknown: string[]): OperationOutcome | undefined {
+  if (unknown.length === 0) return undefined;
+  return {
+    resourceType: 'OperationOutcome',
+    issue: unknown.map((name) => ({ severity: 'warning', code: 'not-supported', diagnostics: `search parameter ${name} is not supported and was ignored` })),
+  };
+}
+
+/**
+ * Runs a search and answers with a searchset Bundle. Pages are keyset-paged on the sort key
+ * and id, so `next`/`previous` links stay stable while resources are written and never need an
+ * OFFSET or a COUNT over the whole result. Bundle.total is given only for _summary=count.
+ */
+export async function runSearch(db: Queryable, request: SearchRequest, baseUrl: string, strict: boolean, selfQuery: string): Promise<Bundle> {
+  if (strict && request.unknown.length > 0) {
+    throw badRequest(`unknown search parameters (Prefer: handling=strict): ${request.unknown.join(', ')}`, request.unknown);
+  }
+  const p = new SqlParameters();
+  const where = whereClause(request, p);
+  const typeUrl = `${baseUrl}/fhir/${request.resourceType}`;
+  const outcome = warnings(request.unknown);
+  if (request.summaryCount) {
+    const { rows } = await db.query<{ total: string }>(`SELECT count(*) AS total FROM resources r WHERE ${where}`, p.values);
+    return { resourceType: 'Bundle', type: 'searchset', total: Number(rows[0]!.total), link: [{ relation: 'self', url: `${typeUrl}?${selfQuery}` }] };
+  }
+
+  const keyColumn = request.sort.by === '_id' ? 'r.id' : 'r.last_updated';
+  const keyText = request.sort.by === '_id' ? 'r.id' : `to_char(r.last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
+  const backwards = request.cursor?.direction === 'previous';
+  // Walking backwards for a previous page flips the order; the rows are put right afterwards.
+  const descending = request.sort.descending !== backwards;
+  let keyset = '';
+  if (request.cursor) {
+    const key = request.sort.by === '_id' ? request.cursor.key : `${request.cursor.key}Z`;
+    const cast = request.sort.by === '_id' ? 'text' : 'timestamptz';
+    keyset = ` AND (${keyColumn}, r.id) ${descending ? '<' : '>'} (${p.add(key)}::${cast}, ${p.add(request.cursor.id)})`;
+  }
+  const order = descending ? 'DESC' : 'ASC';
+  const { rows } = await db.query<Row>(
+    `SELECT r.content, ${keyText} AS sort_key FROM resources r WHERE ${where}${keyset}
+      ORDER BY ${keyColumn} ${order}, r.id ${order} LIMIT ${p.add(request.count + 1)}`,
+    p.values,
+  );
+  const more = rows.length > request.count;
+  const page = rows.slice(0, request.count);
+  if (backwards) page.reverse();
+
+  const withCursor = (cursor: SearchCursor) => {
+    const query = new URLSearchParams(selfQuery);
+    query.set('_cursor', encodeCursor(cursor));
+    return `${typeUrl}?${query.toString()}`;
+  };
+  const first = page[0];
+  const last = page.at(-1);
+  const link: BundleLink[] = [{ relation: 'self', url: `${typeUrl}?${selfQuery}` }];
+  const hasNext = backwards ? Boolean(request.cursor) : more;
+  const hasPrevious = backwards ? more : Boolean(request.cursor);
+  if (hasNext && last) link.push({ relation: 'next', url: withCursor({ key: last.sort_key, id: last.content.id!, direction: 'next' }) });
+  if (hasPrevious && first) link.push({ relation: 'previous', url: withCursor({ key: first.sort_key, id: first.content.id!, direction: 'previous' }) });
+
+  const ids = page.map((r) => r.content.id!);
+  const extra: Resource[] = [];
+  if (ids.length > 0) {
+    for (const include of request.include) extra.push(...(await included(db, ids, request, include, false)));
+    for (const include of request.revinclude) extra.push(...(await included(db, ids, request, include, true)));
+  }
+  const seen = new Set(page.map((r) => `${r.content.resourceType}/${r.content.id}`));
+  const entry: BundleEntry[] = page.map((r) => ({
+    fullUrl: `${baseUrl}/fhir/${r.content.resourceType}/${r.content.id}`,
+    resource: request.elements ? subset(r.content, request.elements) : r.content,
+    search: { mode: 'match' },
+  }));
+  for (const resource of extra) {
+    const key = `${resource.resourceType}/${resource.id}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    entry.push({ fullUrl: `${baseUrl}/fhir/${key}`, resource, search: { mode: 'include' } });
+  }
+  if (outcome) entry.push({ resource: outcome, search: { mode: 'outcome' } });
+  return { resourceType: 'Bundle', type: 'searchset', link, entry };
+}
