@@ -1,5 +1,6 @@
 import type { Resource } from 'fhir/r4.js';
-import { applyPatch, type Operation } from 'fast-json-patch';
+// fast-json-patch is CommonJS; under Node's ESM loader only its default export carries applyPatch.
+import jsonPatch, { type Operation } from 'fast-json-patch';
 import { routeStoredReferral } from '../routing/referral-routing-rule.js';
 import { inTransaction, type Database } from '../store/database.js';
 import { createResource, deleteResource, readResourceForUpdate, updateResource, type UpdateResult } from '../store/resource-store.js';
@@ -38,7 +39,7 @@ export async function patchOne(db: Database, type: string, id: string, patch: un
     const current = await readResourceForUpdate(client, type, id);
     let patched: Resource;
     try {
-      patched = applyPatch(structuredClone(current), patch as Operation[], true, false).newDocument;
+      patched = jsonPatch.applyPatch(structuredClone(current), patch as Operation[], true, false).newDocument;
     } catch (error) {
       throw new FhirError(422, [issue('processing', `the patch cannot be applied: ${(error as Error).message}`)]);
     }
