@@ -1,4 +1,4 @@
-import type { OperationOutcome, Practitioner, Task } from 'fhir/r4.js';
+import type { Bundle, OperationOutcome, Organization, Practitioner, PractitionerRole, Task } from 'fhir/r4.js';
 import { createLogger } from '../hub/src/logger.js';
 import { startHub, type RunningHub } from '../hub/src/hub.js';
 import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
@@ -139,5 +139,84 @@ describe('referrals and updates', () => {
     expect(await outboxRows()).toBe(1);
     await fhir.update({ ...requested, id: taskId, description: 'Now with a description' });
     expect(await outboxRows()).toBe(1);
+  });
+});
+
+describe('conditional create, batch and richer transactions', () => {
+  const organization = (value: string, name = 'Havnegade Home Care'): Organization => ({
+    resourceType: 'Organization',
+    identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value }],
+    name,
+  });
+
+  test('If-None-Exist creates once (201), then answers with the existing resource (200); several matches are 412', async () => {
+    const headers = { 'content-type': 'application/fhir+json', 'if-none-exist': 'identifier=urn:oid:1.2.208.176.1.1|555001' };
+    const first = await fetch(`${hub.baseUrl}/fhir/Organization`, { method: 'POST', headers, body: JSON.stringify(organization('555001')) });
+    const second = await fetch(`${hub.baseUrl}/fhir/Organization`, { method: 'POST', headers, body: JSON.stringify(organization('555001')) });
+    expect([first.status, second.status]).toEqual([201, 200]);
+    expect(((await second.json()) as Organization).id).toBe(((await first.json()) as Organization).id);
+
+    await fhir.create(organization('555002', 'Twin A'));
+    await fhir.create(organization('555002', 'Twin B'));
+    const ambiguous = await fetch(`${hub.baseUrl}/fhir/Organization`, {
+      method: 'POST',
+      headers: { ...headers, 'if-none-exist': 'identifier=urn:oid:1.2.208.176.1.1|555002' },
+      body: JSON.stringify(organization('555002')),
+    });
+    expect(ambiguous.status).toBe(412);
+  });
+
+  test('a transaction mixes conditional create, update and delete, and references resolve to the existing resource', async () => {
+    const existing = await fhir.create(organization('555100', 'Existing Practice'));
+    const doomed = await fhir.create<Practitioner>({ resourceType: 'Practitioner', name: [{ family: 'Gone' }] });
+    const response = await fhir.transaction({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:0f1d4b2a-0000-4000-8000-000000000001',
+          resource: organization('555100'),
+          request: { method: 'POST', url: 'Organization', ifNoneExist: 'identifier=urn:oid:1.2.208.176.1.1|555100' },
+        },
+        {
+          resource: { resourceType: 'PractitionerRole', id: 'role-555100', organization: { reference: 'urn:uuid:0f1d4b2a-0000-4000-8000-000000000001' } } as PractitionerRole,
+          request: { method: 'PUT', url: 'PractitionerRole/role-555100' },
+        },
+        { request: { method: 'DELETE', url: `Practitioner/${doomed.id}` } },
+      ],
+    });
+    expect(response.entry!.map((e) => e.response!.status)).toEqual(['200 OK', '201 Created', '204']);
+    const role = await fhir.read<PractitionerRole>('PractitionerRole', 'role-555100');
+    expect(role.organization!.reference).toBe(`Organization/${existing.id}`);
+    expect((await refusal(fhir.read('Practitioner', doomed.id))).status).toBe(410);
+  });
+
+  test('a batch runs each entry on its own: a bad entry answers with its error and the others are stored', async () => {
+    const response = await fhir.raw.batch({
+      body: {
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: [
+          { resource: practitioner('Batch-one'), request: { method: 'POST', url: 'Practitioner' } },
+          { resource: { resourceType: 'Practitioner', birthDate: 'never' }, request: { method: 'POST', url: 'Practitioner' } },
+          { request: { method: 'GET', url: 'Practitioner/not-there' } },
+        ],
+      } as never,
+    });
+    const entries = (response as unknown as Bundle).entry!;
+    expect(entries.map((e) => e.response!.status)).toEqual(['201 Created', '400', '404']);
+    expect(entries[1]!.response!.outcome!.resourceType).toBe('OperationOutcome');
+    expect(entries[0]!.resource!.id).toBeTruthy();
+  });
+
+  test("a county's directory loads in transaction Bundles of 1,000 entries", async () => {
+    const entry = Array.from({ length: 1000 }, (_, i) => ({
+      fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      resource: practitioner(`Bulk-${i}`),
+      request: { method: 'POST' as const, url: 'Practitioner' },
+    }));
+    const response = await fhir.transaction({ resourceType: 'Bundle', type: 'transaction', entry });
+    expect(response.entry).toHaveLength(1000);
+    expect((await fhir.search('Practitioner', { name: 'bulk-999' })).entry!.filter((e) => e.search?.mode === 'match')).toHaveLength(1);
   });
 });

@@ -4,15 +4,31 @@ import jsonPatch, { type Operation } from 'fast-json-patch';
 import { routeStoredReferral } from '../routing/referral-routing-rule.js';
 import { inTransaction, type Database } from '../store/database.js';
 import { createResource, deleteResource, readResourceForUpdate, updateResource, type UpdateResult } from '../store/resource-store.js';
+import { existingMatch } from './conditional-create.js';
 import { parseIncomingResource } from './incoming-resource.js';
 import { badRequest, FhirError, issue } from './operation-outcome.js';
 
-/** FHIR create (POST [base]/[type]): store version 1, and any delivery it asks for, in one transaction. */
-export async function createOne(db: Database, resource: Resource): Promise<Resource> {
+export interface CreateResult {
+  resource: Resource;
+  /** False when If-None-Exist found the resource already there and nothing was written. */
+  created: boolean;
+}
+
+/**
+ * FHIR create (POST [base]/[type]): store version 1, and any delivery it asks for, in one
+ * transaction. With `ifNoneExist` (the If-None-Exist header) it is a conditional create.
+ */
+export async function createOne(db: Database, resource: Resource, ifNoneExist?: string): Promise<CreateResult> {
   return inTransaction(db, async (client) => {
+    if (ifNoneExist) {
+      // Serialises conditional creates of one type, so two cannot both find nothing and both create.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`conditional-create:${resource.resourceType}`]);
+      const existing = await existingMatch(client, resource.resourceType, ifNoneExist);
+      if (existing) return { resource: existing, created: false };
+    }
     const stored = await createResource(client, resource);
     await routeStoredReferral(client, stored, stored.resourceType);
-    return stored;
+    return { resource: stored, created: true };
   });
 }
 

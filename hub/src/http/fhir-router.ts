@@ -4,7 +4,7 @@ import { createOne, deleteOne, patchOne, updateOne } from '../fhir/write-resourc
 import { parseIncomingResource } from '../fhir/incoming-resource.js';
 import { badRequest, FhirError, informationOutcome, issue } from '../fhir/operation-outcome.js';
 import { isSupportedResourceType } from '../fhir/supported-resources.js';
-import { processTransaction } from '../fhir/transaction-bundle.js';
+import { processBundle } from '../fhir/bundle-processing.js';
 import type { Database } from '../store/database.js';
 import { readHistory, readResource, readResourceVersion } from '../store/resource-store.js';
 import { historyBundle } from './history-bundle.js';
@@ -57,11 +57,11 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
 
   router.get('/metadata', (_req, res) => sendResource(res, 200, capabilityStatement(publicBaseUrl, version)));
 
-  // transaction: POST [base] with a Bundle.
+  // transaction and batch: POST [base] with a Bundle.
   router.post('/', async (req, res) => {
     const body = req.body as Partial<Bundle> | undefined;
-    if (body?.resourceType !== 'Bundle') throw badRequest('POST to the base URL takes a transaction Bundle', ['resourceType']);
-    sendResource(res, 200, await processTransaction(db, body as Bundle));
+    if (body?.resourceType !== 'Bundle') throw badRequest('POST to the base URL takes a transaction or batch Bundle', ['resourceType']);
+    sendResource(res, 200, await processBundle(db, body as Bundle, publicBaseUrl));
   });
 
   /**
@@ -84,7 +84,8 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   // create: POST [base]/[type]
   router.post('/:type', async (req, res) => {
     const resource = parseIncomingResource(req.body, supportedType(req.params.type));
-    sendWritten(req, res, 201, await createOne(db, resource), publicBaseUrl);
+    const result = await createOne(db, resource, req.get('if-none-exist'));
+    sendWritten(req, res, result.created ? 201 : 200, result.resource, publicBaseUrl);
   });
 
   // update: PUT [base]/[type]/[id] (201 when it created the resource)

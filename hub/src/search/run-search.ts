@@ -37,6 +37,18 @@ async function included(db: Queryable, ids: string[], request: SearchRequest, in
   return (await db.query<{ content: Resource }>(sql, p.values)).rows.map((r) => r.content);
 }
 
+/**
+ * The resources a search matches, at most `limit` of them, unordered: for conditional
+ * interactions (If-None-Exist), which only need to know whether there are none, one or several.
+ */
+export async function findMatches(db: Queryable, request: SearchRequest, limit: number): Promise<Resource[]> {
+  if (request.unknown.length > 0) throw badRequest(`unknown search parameters in the condition: ${request.unknown.join(', ')}`, request.unknown);
+  const p = new SqlParameters();
+  const where = whereClause(request, p);
+  const { rows } = await db.query<{ content: Resource }>(`SELECT r.content FROM resources r WHERE ${where} LIMIT ${p.add(limit)}`, p.values);
+  return rows.map((r) => r.content);
+}
+
 function warnings(unknown: string[]): OperationOutcome | undefined {
   if (unknown.length === 0) return undefined;
   return {

@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from 'fhir/r4.js';
+import { routeStoredReferral } from '../routing/referral-routing-rule.js';
+import { inTransaction, type Database, type DatabaseClient } from '../store/database.js';
+import { createResource, deleteResource, readResource, updateResource } from '../store/resource-store.js';
+import { existingMatch } from './conditional-create.js';
+import { parseIncomingResource } from './incoming-resource.js';
+import { badRequest, FhirError } from './operation-outcome.js';
+import { isSupportedResourceType } from './supported-resources.js';
+
+/** Largest Bundle accepted: a county's directory loads in Bundles of 1,000 entries. */
+export const MAX_BUNDLE_ENTRIES = 5000;
+
+type Method = 'POST' | 'PUT' | 'DELETE' | 'GET';
+/** FHIR R4 http.html#trules: a transaction runs DELETEs, then POSTs, then PUTs, then GETs. */
+const TRANSACTION_ORDER: Method[] = ['DELETE', 'POST', 'PUT', 'GET'];
+
+interface Target {
+  type: string;
+  id: string | undefined;
+}
+
+function entryPath(index: number): string {
+  return `Bundle.entry[${index}]`;
+}
+
+/** Prefixes every issue of a FhirError with the entry it is about. */
+function aboutEntry(error: unknown, index: number): never {
+  if (error instanceof FhirError) {
+    throw new FhirError(
+      error.status,
+      error.issues.map((i) => ({ ...i, diagnostics: `${entryPath(index)}: ${i.diagnostics ?? i.details?.text ?? i.code}` })),
+    );
+  }
+  throw error;
+}
+
+function methodOf(entry: BundleEntry, index: number): Method {
+  const method = entry.request?.method;
+  if (method === 'POST' || method === 'PUT' || method === 'DELETE' || method === 'GET') return method;
+  throw badRequest(`${entryPath(index)}: request.method ${method ?? '(none)'} is not supported (POST, PUT, DELETE, GET)`, [
+    `${entryPath(index)}.request.method`,
+  ]);
+}
+
+/** `Type` or `Type/id` from request.url (query strings are not supported here). */
+function targetOf(entry: BundleEntry, index: number, method: Method): Target {
+  const url = (entry.request?.url ?? '').split('?')[0]!;
+  const match = url.match(/^([A-Za-z]+)(?:\/([A-Za-z0-9\-.]{1,64}))?$/);
+  if (!match || !isSupportedResourceType(match[1]!)) throw badRequest(`${entryPath(index)}: request.url ${url} names no supported type`, [`${entryPath(index)}.request.url`]);
+  if (method !== 'POST' && !match[2]) throw badRequest(`${entryPath(index)}: ${method} needs request.url Type/id`, [`${entryPath(index)}.request.url`]);
+  return { type: match[1]!, id: match[2] };
+}
+
+/** Replaces every `reference` that names a Bundle entry's fullUrl with that entry's Type/id. */
+function resolveReferences(value: unknown, targets: Map<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveReferences(v, targets));
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) =>
+      key === 'reference' && typeof v === 'string' && targets.has(v) ? [key, targets.get(v)] : [key, resolveReferences(v, targets)],
+    ),
+  );
+}
+
+function writtenResponse(resource: Resource, status: string): BundleEntryResponse {
+  return {
+    status,
+    location: `${resource.resourceType}/${resource.id}/_history/${resource.meta!.versionId}`,
+    etag: `W/"${resource.meta!.versionId}"`,
+    lastModified: resource.meta!.lastUpdated!,
+  };
+}
+
+interface Outcome {
+  resource?: Resource;
+  response: BundleEntryResponse;
+  written?: { resource: Resource; previous: Resource | undefined };
+}
+
+/** One entry, on a client inside a transaction; `resource` already has its references resolved. */
+async function runEntry(client: DatabaseClient, method: Method, target: Target, resource: Resource | undefined, entry: BundleEntry, newId: string | undefined): Promise<Outcome> {
+  switch (method) {
+    case 'DELETE': {
+      const version = await deleteResource(client, target.type, target.id!);
+      return { response: { status: version ? '204' : '200', ...(version ? { etag: `W/"${version}"` } : {}) } };
+    }
+    case 'GET': {
+      const found = await readResource(client, target.type, target.id!);
+      return { resource: found, response: { status: '200', etag: `W/"${found.meta!.versionId}"` } };
+    }
+    case 'POST': {
+      const created = await createResource(client, resource!, newId);
+      return { resource: created, response: writtenResponse(created, '201 Created'), written: { resource: created, previous: undefined } };
+    }
+    case 'PUT': {
+      if (resource!.id !== target.id) throw badRequest(`the resource's id must be the id in request.url (${target.id})`, ['id']);
+      const ifMatch = entry.request?.ifMatch?.match(/^(?:W\/)?"([^"]+)"$/)?.[1];
+      const result = await updateResource(client, { ...resource!, id: target.id! }, { ifMatch });
+      return { resource: result.resource, response: writtenResponse(result.resource, result.previous ? '200 OK' : '201 Created'), written: result };
+    }
+  }
+}
+
+/**
+ * A transaction (FHIR R4 http.html#transaction): all entries succeed or none is stored.
+ * Conditional creates are resolved first, then every POST gets its id and urn:uuid references
+ * are rewritten, every resource is validated, and only then is anything written.
+ */
+async function processTransaction(db: Database, entries: BundleEntry[]): Promise<BundleEntry[]> {
+  const methods = entries.map((entry, index) => methodOf(entry, index));
+  const targets = entries.map((entry, index) => targetOf(entry, index, methods[index]!));
+  return inTransaction(db, async (client) => {
+    const references = new Map<string, string>();
+    const outcomes: Array<Outcome | undefined> = entries.map(() => undefined);
+    const newIds: Array<string | undefined> = entries.map(() => undefined);
+    for (const [index, entry] of entries.entries()) {
+      const { type, id } = targets[index]!;
+      if (methods[index] === 'POST') {
+        const existing = entry.request?.ifNoneExist ? await existingMatch(client, type, entry.request.ifNoneExist).catch((e: unknown) => aboutEntry(e, index)) : undefined;
+        if (existing) outcomes[index] = { resource: existing, response: { status: '200 OK', location: `${type}/${existing.id}`, etag: `W/"${existing.meta!.versionId}"` } };
+        newIds[index] = existing?.id ?? randomUUID();
+        if (entry.fullUrl) references.set(entry.fullUrl, `${type}/${newIds[index]}`);
+      } else if (methods[index] === 'PUT' && entry.fullUrl) {
+        references.set(entry.fullUrl, `${type}/${id}`);
+      }
+    }
+    const resources = entries.map((entry, index) => {
+      if (methods[index] !== 'POST' && methods[index] !== 'PUT') return undefined;
+      try {
+        return parseIncomingResource(resolveReferences(entry.resource, references), targets[index]!.type);
+      } catch (error) {
+        return aboutEntry(error, index);
+      }
+    });
+    for (const method of TRANSACTION_ORDER) {
+      for (const [index, entry] of entries.entries()) {
+        if (methods[index] !== method || outcomes[index]) continue;
+        outcomes[index] = await runEntry(client, method, targets[index]!, resources[index], entry, newIds[index]).catch((e: unknown) => aboutEntry(e, index));
+      }
+    }
+    // Routing needs every entry stored: a referral's Task may point at a role created after it.
+    for (const [index, outcome] of outcomes.entries()) {
+      if (outcome?.written) {
+        await routeStoredReferral(client, outcome.written.resource, `${entryPath(index)}.resource`, outcome.written.previous).catch((e: unknown) =>
+          aboutEntry(e, index),
+        );
+      }
+    }
+    return outcomes.map((outcome) => ({ ...(outcome!.resource ? { resource: outcome!.resource } : {}), response: outcome!.response }));
+  });
+}
+
+/**
+ * A batch (FHIR R4 http.html#batch): every entry on its own, in its own database transaction;
+ * a failing entry answers with its status and OperationOutcome and does not stop the others.
+ */
+async function processBatch(db: Database, entries: BundleEntry[]): Promise<BundleEntry[]> {
+  const results: BundleEntry[] = [];
+  for (const [index, entry] of entries.entries()) {
+    try {
+      const [response] = await processTransaction(db, [entry]);
+      results.push(response!);
+    } catch (error) {
+      if (!(error instanceof FhirError)) throw error;
+      const message = error.issues.map((i) => ({ ...i, diagnostics: i.diagnostics?.replace(entryPath(0), entryPath(index)) }));
+      results.push({ response: { status: String(error.status), outcome: new FhirError(error.status, message).outcome } });
+    }
+  }
+  return results;
+}
+
+export async function processBundle(db: Database, bundle: Bundle, publicBaseUrl: string): Promise<Bundle> {
+  const entries = bundle.entry ?? [];
+  if (entries.length > MAX_BUNDLE_ENTRIES) throw new FhirError(413, [{ severity: 'error', code: 'too-costly', diagnostics: `at most ${MAX_BUNDLE_ENTRIES} entries per Bundle` }]);
+  let results: BundleEntry[];
+  if (bundle.type === 'transaction') results = await processTransaction(db, entries);
+  else if (bundle.type === 'batch') results = await processBatch(db, entries);
+  else throw badRequest('Bundle.type must be "transaction" or "batch"', ['Bundle.type']);
+  return {
+    resourceType: 'Bundle',
+    type: bundle.type === 'transaction' ? 'transaction-response' : 'batch-response',
+    entry: results.map((result) => ({
+      ...(result.resource ? { fullUrl: `${publicBaseUrl}/fhir/${result.resource.resourceType}/${result.resource.id}` } : {}),
+      ...result,
+    })),
+  };
+}
