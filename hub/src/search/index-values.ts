@@ -62,7 +62,7 @@ function referencesOf(value: unknown): Array<{ targetType: string; targetId: str
 export function extractIndexValues(resource: Resource): IndexValues {
   const result: IndexValues = { tokens: [], strings: [], references: [] };
   for (const parameter of indexedParameters(resource.resourceType).values()) {
-    const values = evalFhirPath(parameter.expression, resource);
+    const values = evalFhirPath(parameter.compiled, resource);
     for (const value of values) {
       if (parameter.kind === 'token') for (const t of tokensOf(value)) result.tokens.push({ code: parameter.code, ...t });
       if (parameter.kind === 'string') {
