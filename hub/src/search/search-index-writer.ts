@@ -8,21 +8,11 @@ import { extractIndexValues } from './index-values.js';
  * `replace` first removes the rows of an earlier version (updates); new resources have none.
  */
 export async function reindexResources(db: Queryable, resources: Resource[], replace: boolean): Promise<void> {
-  if (replace) {
-    const types = resources.map((r) => r.resourceType);
-    const ids = resources.map((r) => r.id!);
-    await db.query(
-      `WITH doomed AS (SELECT * FROM unnest($1::text[], $2::text[]) AS d(resource_type, id)),
-            t AS (DELETE FROM search_token x USING doomed d WHERE x.resource_type = d.resource_type AND x.id = d.id),
-            s AS (DELETE FROM search_string x USING doomed d WHERE x.resource_type = d.resource_type AND x.id = d.id)
-       DELETE FROM search_reference x USING doomed d WHERE x.resource_type = d.resource_type AND x.id = d.id`,
-      [types, ids],
-    );
-  }
-  const tokens: string[][] = [[], [], [], [], []];
-  const strings: string[][] = [[], [], [], [], []];
-  const references: string[][] = [[], [], [], [], []];
-  const push = (columns: Array<Array<string | null>>, values: Array<string | null>) => values.forEach((v, i) => columns[i]!.push(v));
+  const columns = (): string[][] => [[], [], [], [], []];
+  const tokens = columns();
+  const strings = columns();
+  const references = columns();
+  const push = (into: Array<Array<string | null>>, values: Array<string | null>) => values.forEach((v, i) => into[i]!.push(v));
   for (const resource of resources) {
     const owner = [resource.resourceType, resource.id!];
     const values = extractIndexValues(resource);
@@ -30,14 +20,30 @@ export async function reindexResources(db: Queryable, resources: Resource[], rep
     for (const s of values.strings) push(strings, [...owner, s.code, s.normalized, s.exact]);
     for (const r of values.references) push(references, [...owner, r.code, r.targetType, r.targetId]);
   }
-  // unnest() inserts each kind in one statement, however many values there are.
-  const insert = async (table: string, columns: string, rows: string[][]) => {
+  // One statement, one round trip: the old rows go (for updates) and every new row comes in
+  // through unnest(), however many values there are. Within one statement the DELETEs see the
+  // table as it was, so they never remove the rows the INSERTs add.
+  const parameters: unknown[] = [];
+  const add = (value: unknown) => `$${parameters.push(value)}`;
+  const parts: string[] = [];
+  if (replace) {
+    const types = add(resources.map((r) => r.resourceType));
+    const ids = add(resources.map((r) => r.id!));
+    parts.push(`doomed AS (SELECT * FROM unnest(${types}::text[], ${ids}::text[]) AS d(resource_type, id))`);
+    for (const table of ['search_token', 'search_string', 'search_reference']) {
+      parts.push(`del_${table} AS (DELETE FROM ${table} x USING doomed d WHERE x.resource_type = d.resource_type AND x.id = d.id)`);
+    }
+  }
+  const insert = (table: string, names: string, rows: string[][]) => {
     if (rows[0]!.length === 0) return;
-    await db.query(`INSERT INTO ${table} (resource_type, id, ${columns}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`, rows);
+    const arrays = rows.map((column) => `${add(column)}::text[]`).join(', ');
+    parts.push(`ins_${table} AS (INSERT INTO ${table} (resource_type, id, ${names}) SELECT * FROM unnest(${arrays}))`);
   };
-  await insert('search_token', 'code, system, value', tokens);
-  await insert('search_string', 'code, normalized, exact', strings);
-  await insert('search_reference', 'code, target_type, target_id', references);
+  insert('search_token', 'code, system, value', tokens);
+  insert('search_string', 'code, normalized, exact', strings);
+  insert('search_reference', 'code, target_type, target_id', references);
+  if (parts.length === 0) return;
+  await db.query(`WITH ${parts.join(',\n')} SELECT 1`, parameters);
 }
 
 /** Rewrites one resource's index rows; `resource` undefined (a deletion) only removes them. */
