@@ -138,7 +138,7 @@ describe('an integrator creates and reads resources with a stock FHIR client', (
   test('the CapabilityStatement lists the interactions the API serves', async () => {
     const capabilities = await fhir.capabilityStatement();
     const task = capabilities.rest![0]!.resource!.find((r) => r.type === 'Task')!;
-    expect(task.interaction!.map((i) => i.code)).toEqual(['create', 'read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'search-type']);
+    expect(task.interaction!.map((i) => i.code)).toEqual(['create', 'read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'search-type']);
     expect(task.searchParam!.map((p) => p.name)).toEqual(expect.arrayContaining(['_id', 'status', 'owner', 'focus']));
     expect(capabilities.rest![0]!.resource!.map((r) => r.type)).toContain('DocumentReference');
   });

@@ -105,6 +105,8 @@ describe('delete and history', () => {
 
     await fhir.delete('Practitioner', created.id);
     expect((await fhir.history('Practitioner', created.id)).entry).toHaveLength(3);
+    const typeHistory = (await fhir.raw.history({ resourceType: 'Practitioner' })) as unknown as Bundle;
+    expect(typeHistory.entry![0]).toMatchObject({ request: { method: 'DELETE', url: `Practitioner/${created.id}` } });
     expect((await refusal(fhir.history('Practitioner', 'never-existed'))).status).toBe(404);
   });
 });

@@ -58,8 +58,8 @@ afterAll(async () => {
   await dropDatabase();
 });
 
-const matches = (bundle: Bundle) => bundle.entry!.filter((e) => e.search?.mode === 'match').map((e) => e.resource!.id);
-const included = (bundle: Bundle) => bundle.entry!.filter((e) => e.search?.mode === 'include').map((e) => `${e.resource!.resourceType}/${e.resource!.id}`);
+const matches = (bundle: Bundle) => (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource!.id);
+const included = (bundle: Bundle) => (bundle.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => `${e.resource!.resourceType}/${e.resource!.id}`);
 
 describe('an integrator searches the directory', () => {
   test.each([

@@ -27,7 +27,7 @@ export const SUPPORTED_RESOURCE_TYPES = [
 export type SupportedResourceType = (typeof SUPPORTED_RESOURCE_TYPES)[number];
 
 /** Interactions the REST API offers on every supported type (FHIR R4 http.html names). */
-export const TYPE_INTERACTIONS = ['create', 'read', 'vread', 'update', 'patch', 'delete', 'history-instance'] as const;
+export const TYPE_INTERACTIONS = ['create', 'read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type'] as const;
 
 export function isSupportedResourceType(type: string): type is SupportedResourceType {
   return (SUPPORTED_RESOURCE_TYPES as readonly string[]).includes(type);

@@ -1,7 +1,7 @@
 import type { Resource } from 'fhir/r4.js';
 // fast-json-patch is CommonJS; under Node's ESM loader only its default export carries applyPatch.
 import jsonPatch, { type Operation } from 'fast-json-patch';
-import { routeStoredReferral } from '../routing/referral-routing-rule.js';
+import { mayRoute, routeStoredReferral } from '../routing/referral-routing-rule.js';
 import { inTransaction, type Database } from '../store/database.js';
 import { createResource, deleteResource, readResourceForUpdate, updateResource, type UpdateResult } from '../store/resource-store.js';
 import { existingMatch } from './conditional-create.js';
@@ -19,6 +19,9 @@ export interface CreateResult {
  * transaction. With `ifNoneExist` (the If-None-Exist header) it is a conditional create.
  */
 export async function createOne(db: Database, resource: Resource, ifNoneExist?: string): Promise<CreateResult> {
+  // Most creates are one statement, atomic by itself: no transaction round trips needed. Only a
+  // condition to check or a referral to route needs more than one statement.
+  if (!ifNoneExist && !mayRoute(resource)) return { resource: await createResource(db, resource), created: true };
   return inTransaction(db, async (client) => {
     if (ifNoneExist) {
       // Serialises conditional creates of one type, so two cannot both find nothing and both create.

@@ -11,7 +11,12 @@ const FORM = 'application/x-www-form-urlencoded';
 
 /** Sends a resource as FHIR JSON with the given status. */
 export function sendResource(res: Response, status: number, resource: Resource): void {
-  res.status(status).type(`${FHIR_JSON}; charset=utf-8`).send(JSON.stringify(resource));
+  sendFhirJson(res, status, JSON.stringify(resource));
+}
+
+/** Sends FHIR JSON that is already text (a search Bundle assembled from stored JSON). */
+export function sendFhirJson(res: Response, status: number, json: string): void {
+  res.status(status).type(`${FHIR_JSON}; charset=utf-8`).send(json);
 }
 
 /** Parses FHIR JSON, JSON Patch and search-form bodies; any other media type is refused with 415. */

@@ -6,13 +6,13 @@ import { badRequest, FhirError, informationOutcome, issue } from '../fhir/operat
 import { isSupportedResourceType } from '../fhir/supported-resources.js';
 import { processBundle } from '../fhir/bundle-processing.js';
 import type { Database } from '../store/database.js';
-import { readHistory, readResource, readResourceVersion } from '../store/resource-store.js';
+import { readHistory, readResource, readResourceVersion, readTypeHistory } from '../store/resource-store.js';
 import { historyBundle } from './history-bundle.js';
 import { parseSearchRequest } from '../search/search-request.js';
 import { runSearch } from '../search/run-search.js';
 import { ifMatchVersion, preferredReturn } from './request-headers.js';
 import { capabilityStatement } from './capability-statement.js';
-import { sendResource } from './fhir-json.js';
+import { sendFhirJson, sendResource } from './fhir-json.js';
 
 interface FhirRouterOptions {
   db: Database;
@@ -76,9 +76,16 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
     for (const [name, value] of Object.entries(formBody)) for (const v of [value].flat()) pairs.push([name, v]);
     const strict = /handling=strict/.test(req.get('prefer') ?? '');
     const selfQuery = new URLSearchParams(pairs.filter(([name]) => name !== '_cursor')).toString();
-    sendResource(res, 200, await runSearch(db, parseSearchRequest(type, pairs), publicBaseUrl, strict, selfQuery));
+    sendFhirJson(res, 200, await runSearch(db, parseSearchRequest(type, pairs), publicBaseUrl, strict, selfQuery));
   };
   router.get('/:type', (req, res) => search(req, res, {}));
+
+  // type history: GET [base]/[type]/_history (before /:type/:id, which would take "_history" as an id)
+  router.get('/:type/_history', async (req, res) => {
+    const type = supportedType(req.params.type);
+    const count = Math.min(Math.max(Number(req.query['_count']) || 100, 1), 1000);
+    sendResource(res, 200, historyBundle(publicBaseUrl, type, undefined, await readTypeHistory(db, type, count)));
+  });
   router.post('/:type/_search', (req, res) => search(req, res, (req.body ?? {}) as Record<string, string | string[]>));
 
   // create: POST [base]/[type]

@@ -1,11 +1,19 @@
-import type { Bundle, BundleEntry, BundleLink, OperationOutcome, Resource } from 'fhir/r4.js';
+import type { Bundle, BundleLink, OperationOutcome, Resource } from 'fhir/r4.js';
 import { badRequest } from '../fhir/operation-outcome.js';
 import type { Queryable } from '../store/database.js';
 import { filterCondition, SqlParameters } from './search-sql.js';
 import { encodeCursor, type IncludeRequest, type SearchCursor, type SearchRequest } from './search-request.js';
 
-interface Row {
-  content: Resource;
+/**
+ * A stored resource as the database's JSON text. Search answers are assembled from these
+ * texts instead of parsing every resource into objects only to serialise it again.
+ */
+interface RawResource {
+  resource_type: string;
+  id: string;
+  json: string;
+}
+interface Row extends RawResource {
   sort_key: string;
 }
 
@@ -23,18 +31,18 @@ function subset(resource: Resource, elements: string[]): Resource {
   return { ...trimmed, meta: { ...resource.meta, tag: [...(resource.meta?.tag ?? []), tag] } };
 }
 
-async function included(db: Queryable, ids: string[], request: SearchRequest, include: IncludeRequest, reverse: boolean): Promise<Resource[]> {
+async function included(db: Queryable, ids: string[], request: SearchRequest, include: IncludeRequest, reverse: boolean): Promise<RawResource[]> {
   const p = new SqlParameters();
   const sql = reverse
     ? // _revinclude: resources of sourceType whose reference points at a page resource
-      `SELECT r.content FROM search_reference x JOIN resources r ON r.resource_type = x.resource_type AND r.id = x.id AND NOT r.deleted
+      `SELECT r.resource_type, r.id, r.content::text AS json FROM search_reference x JOIN resources r ON r.resource_type = x.resource_type AND r.id = x.id AND NOT r.deleted
         WHERE x.resource_type = ${p.add(include.sourceType)} AND x.code = ${p.add(include.reference.code)}
           AND x.target_type = ${p.add(request.resourceType)} AND x.target_id = ANY(${p.add(ids)}::text[])`
     : // _include: the resources a page resource's reference points at
-      `SELECT r.content FROM search_reference x JOIN resources r ON r.resource_type = x.target_type AND r.id = x.target_id AND NOT r.deleted
+      `SELECT r.resource_type, r.id, r.content::text AS json FROM search_reference x JOIN resources r ON r.resource_type = x.target_type AND r.id = x.target_id AND NOT r.deleted
         WHERE x.resource_type = ${p.add(request.resourceType)} AND x.code = ${p.add(include.reference.code)}
           AND x.id = ANY(${p.add(ids)}::text[])${include.targetType ? ` AND x.target_type = ${p.add(include.targetType)}` : ''}`;
-  return (await db.query<{ content: Resource }>(sql, p.values)).rows.map((r) => r.content);
+  return (await db.query<RawResource>(sql, p.values)).rows;
 }
 
 /**
@@ -57,12 +65,29 @@ function warnings(unknown: string[]): OperationOutcome | undefined {
   };
 }
 
+interface SearchEntry {
+  fullUrl?: string;
+  /** The resource as JSON text. */
+  json: string;
+  mode: 'match' | 'include' | 'outcome';
+}
+
+/** The searchset Bundle as JSON text, the entries' resources spliced in as stored. */
+function renderSearchset(head: Bundle, entries: SearchEntry[]): string {
+  const bundle = JSON.stringify(head);
+  if (entries.length === 0) return bundle;
+  const rendered = entries.map(
+    (e) => `{${e.fullUrl ? `"fullUrl":${JSON.stringify(e.fullUrl)},` : ''}"resource":${e.json},"search":{"mode":"${e.mode}"}}`,
+  );
+  return `${bundle.slice(0, -1)},"entry":[${rendered.join(',')}]}`;
+}
+
 /**
- * Runs a search and answers with a searchset Bundle. Pages are keyset-paged on the sort key
+ * Runs a search and answers with a searchset Bundle, as JSON text. Pages are keyset-paged on the sort key
  * and id, so `next`/`previous` links stay stable while resources are written and never need an
  * OFFSET or a COUNT over the whole result. Bundle.total is given only for _summary=count.
  */
-export async function runSearch(db: Queryable, request: SearchRequest, baseUrl: string, strict: boolean, selfQuery: string): Promise<Bundle> {
+export async function runSearch(db: Queryable, request: SearchRequest, baseUrl: string, strict: boolean, selfQuery: string): Promise<string> {
   if (strict && request.unknown.length > 0) {
     throw badRequest(`unknown search parameters (Prefer: handling=strict): ${request.unknown.join(', ')}`, request.unknown);
   }
@@ -72,7 +97,7 @@ export async function runSearch(db: Queryable, request: SearchRequest, baseUrl: 
   const outcome = warnings(request.unknown);
   if (request.summaryCount) {
     const { rows } = await db.query<{ total: string }>(`SELECT count(*) AS total FROM resources r WHERE ${where}`, p.values);
-    return { resourceType: 'Bundle', type: 'searchset', total: Number(rows[0]!.total), link: [{ relation: 'self', url: `${typeUrl}?${selfQuery}` }] };
+    return JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: Number(rows[0]!.total), link: [{ relation: 'self', url: `${typeUrl}?${selfQuery}` }] });
   }
 
   const keyColumn = request.sort.by === '_id' ? 'r.id' : 'r.last_updated';
@@ -88,7 +113,7 @@ export async function runSearch(db: Queryable, request: SearchRequest, baseUrl: 
   }
   const order = descending ? 'DESC' : 'ASC';
   const { rows } = await db.query<Row>(
-    `SELECT r.content, ${keyText} AS sort_key FROM resources r WHERE ${where}${keyset}
+    `SELECT r.resource_type, r.id, r.content::text AS json, ${keyText} AS sort_key FROM resources r WHERE ${where}${keyset}
       ORDER BY ${keyColumn} ${order}, r.id ${order} LIMIT ${p.add(request.count + 1)}`,
     p.values,
   );
@@ -106,27 +131,27 @@ export async function runSearch(db: Queryable, request: SearchRequest, baseUrl: 
   const link: BundleLink[] = [{ relation: 'self', url: `${typeUrl}?${selfQuery}` }];
   const hasNext = backwards ? Boolean(request.cursor) : more;
   const hasPrevious = backwards ? more : Boolean(request.cursor);
-  if (hasNext && last) link.push({ relation: 'next', url: withCursor({ key: last.sort_key, id: last.content.id!, direction: 'next' }) });
-  if (hasPrevious && first) link.push({ relation: 'previous', url: withCursor({ key: first.sort_key, id: first.content.id!, direction: 'previous' }) });
+  if (hasNext && last) link.push({ relation: 'next', url: withCursor({ key: last.sort_key, id: last.id, direction: 'next' }) });
+  if (hasPrevious && first) link.push({ relation: 'previous', url: withCursor({ key: first.sort_key, id: first.id, direction: 'previous' }) });
 
-  const ids = page.map((r) => r.content.id!);
-  const extra: Resource[] = [];
+  const ids = page.map((r) => r.id);
+  const extra: RawResource[] = [];
   if (ids.length > 0) {
     for (const include of request.include) extra.push(...(await included(db, ids, request, include, false)));
     for (const include of request.revinclude) extra.push(...(await included(db, ids, request, include, true)));
   }
-  const seen = new Set(page.map((r) => `${r.content.resourceType}/${r.content.id}`));
-  const entry: BundleEntry[] = page.map((r) => ({
-    fullUrl: `${baseUrl}/fhir/${r.content.resourceType}/${r.content.id}`,
-    resource: request.elements ? subset(r.content, request.elements) : r.content,
-    search: { mode: 'match' },
+  const seen = new Set(page.map((r) => `${r.resource_type}/${r.id}`));
+  const entries: SearchEntry[] = page.map((r) => ({
+    fullUrl: `${baseUrl}/fhir/${r.resource_type}/${r.id}`,
+    json: request.elements ? JSON.stringify(subset(JSON.parse(r.json) as Resource, request.elements)) : r.json,
+    mode: 'match',
   }));
   for (const resource of extra) {
-    const key = `${resource.resourceType}/${resource.id}`;
+    const key = `${resource.resource_type}/${resource.id}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    entry.push({ fullUrl: `${baseUrl}/fhir/${key}`, resource, search: { mode: 'include' } });
+    entries.push({ fullUrl: `${baseUrl}/fhir/${key}`, json: resource.json, mode: 'include' });
   }
-  if (outcome) entry.push({ resource: outcome, search: { mode: 'outcome' } });
-  return { resourceType: 'Bundle', type: 'searchset', link, entry };
+  if (outcome) entries.push({ json: JSON.stringify(outcome), mode: 'outcome' });
+  return renderSearchset({ resourceType: 'Bundle', type: 'searchset', link }, entries);
 }

@@ -3,11 +3,12 @@ import type { Queryable } from '../store/database.js';
 import { extractIndexValues } from './index-values.js';
 
 /**
- * Writes the search index rows of resources; called inside the write's transaction, so a search
- * never sees a resource without its index, nor an index of a version that was rolled back.
- * `replace` first removes the rows of an earlier version (updates); new resources have none.
+ * The WITH-clause parts that write the index rows of `resources` (and, with `replace`, remove
+ * those of their earlier versions), using `add` to place parameters. Put into the same
+ * statement as the resource rows, a write costs one round trip. Within one statement the
+ * DELETEs see the tables as they were, so they never remove the rows the INSERTs add.
  */
-export async function reindexResources(db: Queryable, resources: Resource[], replace: boolean): Promise<void> {
+export function indexWriteCtes(resources: Resource[], replace: boolean, add: (value: unknown) => string): string[] {
   const columns = (): string[][] => [[], [], [], [], []];
   const tokens = columns();
   const strings = columns();
@@ -20,11 +21,6 @@ export async function reindexResources(db: Queryable, resources: Resource[], rep
     for (const s of values.strings) push(strings, [...owner, s.code, s.normalized, s.exact]);
     for (const r of values.references) push(references, [...owner, r.code, r.targetType, r.targetId]);
   }
-  // One statement, one round trip: the old rows go (for updates) and every new row comes in
-  // through unnest(), however many values there are. Within one statement the DELETEs see the
-  // table as it was, so they never remove the rows the INSERTs add.
-  const parameters: unknown[] = [];
-  const add = (value: unknown) => `$${parameters.push(value)}`;
   const parts: string[] = [];
   if (replace) {
     const types = add(resources.map((r) => r.resourceType));
@@ -34,6 +30,7 @@ export async function reindexResources(db: Queryable, resources: Resource[], rep
       parts.push(`del_${table} AS (DELETE FROM ${table} x USING doomed d WHERE x.resource_type = d.resource_type AND x.id = d.id)`);
     }
   }
+  // unnest() inserts every row of a kind at once, however many there are.
   const insert = (table: string, names: string, rows: string[][]) => {
     if (rows[0]!.length === 0) return;
     const arrays = rows.map((column) => `${add(column)}::text[]`).join(', ');
@@ -42,8 +39,17 @@ export async function reindexResources(db: Queryable, resources: Resource[], rep
   insert('search_token', 'code, system, value', tokens);
   insert('search_string', 'code, normalized, exact', strings);
   insert('search_reference', 'code, target_type, target_id', references);
-  if (parts.length === 0) return;
-  await db.query(`WITH ${parts.join(',\n')} SELECT 1`, parameters);
+  return parts;
+}
+
+/**
+ * Rewrites the search index rows of resources, inside the write's transaction, so a search never
+ * sees a resource without its index, nor an index of a version that was rolled back.
+ */
+export async function reindexResources(db: Queryable, resources: Resource[], replace: boolean): Promise<void> {
+  const parameters: unknown[] = [];
+  const parts = indexWriteCtes(resources, replace, (value) => `$${parameters.push(value)}`);
+  if (parts.length > 0) await db.query(`WITH ${parts.join(',\n')} SELECT 1`, parameters);
 }
 
 /** Rewrites one resource's index rows; `resource` undefined (a deletion) only removes them. */

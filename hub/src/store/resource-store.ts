@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
 import { FhirError, issue, notFound } from '../fhir/operation-outcome.js';
-import { reindexResource, reindexResources } from '../search/search-index-writer.js';
+import { indexWriteCtes, reindexResource } from '../search/search-index-writer.js';
 import type { Queryable } from './database.js';
 
 interface ResourceRow {
@@ -42,18 +42,27 @@ export async function createResources<T extends Resource>(db: Queryable, items: 
   if (items.length === 0) return [];
   const lastUpdated = new Date();
   const stored = items.map(({ resource, id }) => withMeta(resource, id ?? randomUUID(), 1, lastUpdated));
+  const parameters: unknown[] = [
+    stored.map((r) => r.resourceType),
+    stored.map((r) => r.id),
+    stored.map((r) => JSON.stringify(r)),
+    lastUpdated,
+  ];
+  const indexParts = indexWriteCtes(stored, false, (value) => `$${parameters.push(value)}`);
+  // Resource, history and index rows in one statement: atomic on its own, one round trip.
   await db
     .query(
       `WITH rows AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS r(resource_type, id, content)
        ), current AS (
          INSERT INTO resources (resource_type, id, version_id, last_updated, content) SELECT resource_type, id, 1, $4, content FROM rows
-       )
-       INSERT INTO resource_history (resource_type, id, version_id, last_updated, content) SELECT resource_type, id, 1, $4, content FROM rows`,
-      [stored.map((r) => r.resourceType), stored.map((r) => r.id), stored.map((r) => JSON.stringify(r)), lastUpdated],
+       ), history AS (
+         INSERT INTO resource_history (resource_type, id, version_id, last_updated, content) SELECT resource_type, id, 1, $4, content FROM rows
+       )${indexParts.map((part) => `, ${part}`).join('')}
+       SELECT 1`,
+      parameters,
     )
     .catch(conflictOnRace);
-  await reindexResources(db, stored, false);
   return stored;
 }
 
@@ -187,6 +196,21 @@ export interface HistoryEntry {
   versionId: string;
   lastUpdated: string;
   deleted: boolean;
+}
+
+/** The latest versions written of any resource of a type, newest first (type-level history). */
+export async function readTypeHistory(db: Queryable, type: string, count: number): Promise<HistoryEntry[]> {
+  const result = await db.query<ResourceRow & { id: string }>(
+    `SELECT id, version_id, last_updated, deleted, content FROM resource_history
+      WHERE resource_type = $1 ORDER BY last_updated DESC, id, version_id DESC LIMIT $2`,
+    [type, count],
+  );
+  return result.rows.map((row) => ({
+    resource: row.content,
+    versionId: String(row.version_id),
+    lastUpdated: row.last_updated.toISOString(),
+    deleted: row.deleted,
+  }));
 }
 
 /** Every version of one resource, newest first (FHIR R4 http.html#history). 404 if it never existed. */
