@@ -25,7 +25,8 @@ afterAll(async () => {
 
 async function storedCounts(): Promise<{ resources: number; outbox: number }> {
   const { rows } = await hub.db.query<{ resources: string; outbox: string }>(
-    'SELECT (SELECT count(*) FROM resources) AS resources, (SELECT count(*) FROM outbox) AS outbox',
+    // AuditEvents are left out: a refused request is audited too, but stores nothing of its own.
+    "SELECT (SELECT count(*) FROM resources WHERE resource_type <> 'AuditEvent') AS resources, (SELECT count(*) FROM outbox) AS outbox",
   );
   return { resources: Number(rows[0]!.resources), outbox: Number(rows[0]!.outbox) };
 }

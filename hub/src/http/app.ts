@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { FhirError, issue } from '../fhir/operation-outcome.js';
+import { auditTrail } from '../audit/audit-trail.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Database } from '../store/database.js';
 import { fhirErrorHandler, fhirJsonBody } from './fhir-json.js';
@@ -36,7 +37,7 @@ export function createApp(options: AppOptions): Express {
     res.json({ status: 'ok' });
   });
 
-  app.use('/fhir', ...fhirJsonBody(options.maxBodySize), fhirRouter(options));
+  app.use('/fhir', auditTrail(options.db, options.logger), ...fhirJsonBody(options.maxBodySize), fhirRouter(options));
   app.use((req, _res, next) => next(new FhirError(404, [issue('not-found', `no such endpoint: ${req.method} ${req.path}`)])));
   app.use(fhirErrorHandler(options.logger));
   return app;
