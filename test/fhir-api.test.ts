@@ -130,6 +130,16 @@ describe('an integrator creates and reads resources with a stock FHIR client', (
     await expect(fhir.read('Practitioner', 'does-not-exist')).rejects.toMatchObject({ response: { status: 404 } });
   });
 
+  test('$validate checks a resource without storing it', async () => {
+    const before = await storedCounts();
+    const validate = async (body: unknown) =>
+      (await (await fetch(`${hub.baseUrl}/fhir/Patient/$validate`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) })).json()) as OperationOutcome;
+    expect((await validate({ resourceType: 'Patient', birthDate: '1948-03-14' })).issue[0]!.severity).toBe('information');
+    const invalid = await validate({ resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', birthDate: 'soon' } }] });
+    expect(invalid.issue[0]).toMatchObject({ severity: 'error', expression: ['Patient.birthDate'] });
+    expect(await storedCounts()).toEqual(before);
+  });
+
   test('operators scrape request counts from /metrics', async () => {
     await fhir.read('Practitioner', 'missing').catch(() => undefined);
     const text = await (await fetch(`${hub.baseUrl}/metrics`)).text();

@@ -16,6 +16,7 @@ export function auditedInteraction(method: string, path: string): AuditedInterac
   if (!type) return method === 'POST' ? { interaction: 'transaction', action: 'E', entity: undefined, resourceType: undefined } : undefined;
   if (type === 'metadata') return { interaction: 'capabilities', action: 'R', entity: undefined, resourceType: undefined };
   if (second === '_search' || (!second && method === 'GET')) return { interaction: 'search-type', action: 'E', entity: undefined, resourceType: type };
+  if (second?.startsWith('$')) return { interaction: 'operation', action: 'E', entity: undefined, resourceType: type };
   if (second === '_history') return { interaction: 'history-type', action: 'R', entity: undefined, resourceType: type };
   if (third === '_history') {
     return fourth

@@ -24,6 +24,7 @@ export function capabilityStatement(publicBaseUrl: string, version: string): Cap
             { name: '_lastUpdated', type: 'date' as const },
             ...[...indexedParameters(type).values()].map((p) => ({ name: p.code, type: p.kind })),
           ],
+          operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
           searchInclude: [...indexedParameters(type).values()].filter((p) => p.kind === 'reference').map((p) => `${type}:${p.code}`),
           versioning: 'versioned-update',
           readHistory: true,

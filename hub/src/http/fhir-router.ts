@@ -88,6 +88,24 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   });
   router.post('/:type/_search', (req, res) => search(req, res, (req.body ?? {}) as Record<string, string | string[]>));
 
+  /**
+   * $validate (FHIR R4 resource-operation-validate): checks a resource without storing it.
+   * Answers 200 with an OperationOutcome whether it is valid or not; the issues say why.
+   * The body is the resource, or a Parameters resource with it in a "resource" parameter.
+   */
+  router.post('/:type/$validate', (req, res) => {
+    const type = supportedType(req.params.type);
+    const body = req.body as { resourceType?: string; parameter?: Array<{ name: string; resource?: unknown }> };
+    const candidate = body?.resourceType === 'Parameters' ? body.parameter?.find((p) => p.name === 'resource')?.resource : body;
+    try {
+      parseIncomingResource(candidate, type);
+      sendResource(res, 200, informationOutcome(`the ${type} is valid`));
+    } catch (error) {
+      if (!(error instanceof FhirError) || error.status >= 500) throw error;
+      sendResource(res, 200, error.outcome);
+    }
+  });
+
   // create: POST [base]/[type]
   router.post('/:type', async (req, res) => {
     const resource = parseIncomingResource(req.body, supportedType(req.params.type));
