@@ -1,26 +1,19 @@
 import type { AuditEvent, Bundle } from 'fhir/r4.js';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
-import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
-import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
+import type { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
+import { startApiHub, type ApiHub } from './support/api-hub.js';
 import { waitFor } from './support/wait-for.js';
 
 // Every read and write leaves an AuditEvent an auditor can search: who, what, when, outcome.
-let hub: RunningHub;
-let dropDatabase: () => Promise<void>;
+let api: ApiHub;
 let fhir: TypedFhirClient;
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  const { config } = await createTestHubConfig(database.url, { roles: ['api'] });
-  hub = await startHub(config, createLogger('silent'));
-  fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
+  api = await startApiHub();
+  ({ fhir } = api);
 });
 
 afterAll(async () => {
-  await hub.stop();
-  await dropDatabase();
+  await api.stop();
 });
 
 async function auditsOf(entity: string, expected: number): Promise<AuditEvent[]> {

@@ -1,26 +1,21 @@
 import type { Bundle, OperationOutcome, Organization, Practitioner, PractitionerRole, Task } from 'fhir/r4.js';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
-import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
+import type { RunningHub } from '../hub/src/hub.js';
+import type { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
 import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';
-import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
+import { startApiHub, type ApiHub } from './support/api-hub.js';
 
 // FHIR R4 REST interactions beyond create/read, driven with fhir-kit-client as an integrator would.
 let hub: RunningHub;
-let dropDatabase: () => Promise<void>;
+let api: ApiHub;
 let fhir: TypedFhirClient;
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  const { config } = await createTestHubConfig(database.url, { roles: ['api'] });
-  hub = await startHub(config, createLogger('silent'));
-  fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
+  api = await startApiHub();
+  ({ hub, fhir } = api);
 });
 
 afterAll(async () => {
-  await hub.stop();
-  await dropDatabase();
+  await api.stop();
 });
 
 /** The status and OperationOutcome of a request fhir-kit-client rejects. */

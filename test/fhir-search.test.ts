@@ -1,24 +1,20 @@
 import type { Bundle, OperationOutcome, Organization, Practitioner, Resource } from 'fhir/r4.js';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
+import type { RunningHub } from '../hub/src/hub.js';
 import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM } from '../hub/src/routing/matrix-address.js';
-import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
-import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
+import type { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
+import { startApiHub, type ApiHub } from './support/api-hub.js';
 
 // Directory searches an integrator makes, with fhir-kit-client, on a small county directory.
 let hub: RunningHub;
-let dropDatabase: () => Promise<void>;
+let api: ApiHub;
 let fhir: TypedFhirClient;
 const ids: Record<string, string> = {};
 
 const SOR = 'urn:oid:1.2.208.176.1.1';
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  const { config } = await createTestHubConfig(database.url, { roles: ['api'] });
-  hub = await startHub(config, createLogger('silent'));
-  fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
+  api = await startApiHub();
+  ({ hub, fhir } = api);
 
   const org = (name: string, sor: string, city: string, active = true) =>
     fhir.create<Organization>({ resourceType: 'Organization', active, name, identifier: [{ system: SOR, value: sor }], address: [{ city, postalCode: city === 'Nordby' ? '8900' : '8920' }] });
@@ -54,8 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await hub.stop();
-  await dropDatabase();
+  await api.stop();
 });
 
 const matches = (bundle: Bundle) => (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource!.id);

@@ -3,28 +3,23 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
-import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
-import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
+import type { RunningHub } from '../hub/src/hub.js';
+import type { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
+import { startApiHub, type ApiHub } from './support/api-hub.js';
 
 const run = promisify(execFile);
 let hub: RunningHub;
-let dropDatabase: () => Promise<void>;
+let api: ApiHub;
 let fhir: TypedFhirClient;
 const dir = mkdtempSync(join(tmpdir(), 'carehub-import-'));
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  const { config } = await createTestHubConfig(database.url, { roles: ['api'] });
-  hub = await startHub(config, createLogger('silent'));
-  fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
+  api = await startApiHub();
+  ({ hub, fhir } = api);
 });
 
 afterAll(async () => {
-  await hub.stop();
-  await dropDatabase();
+  await api.stop();
 });
 
 function importer(...args: string[]) {
