@@ -1,5 +1,6 @@
 import type { CodeableConcept, HumanName, Patient, Reference, ServiceRequest, Task } from 'fhir/r4.js';
 import type { ReferralView } from '../../../matrix-bridge/src/referral-message.js';
+import { parseReference } from '../fhir/references.js';
 import type { Queryable } from '../store/database.js';
 import { findResource } from '../store/resource-store.js';
 
@@ -13,21 +14,16 @@ function nameText(names: HumanName[] | undefined): string | undefined {
   return name.text ?? [...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ');
 }
 
-function splitReference(reference: Reference | undefined): [string, string] | undefined {
-  const match = reference?.reference?.match(/^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/);
-  return match ? [match[1]!, match[2]!] : undefined;
-}
-
 /** A readable name for whoever a reference points at: its display, else the directory's name for it. */
 async function displayOf(db: Queryable, reference: Reference | undefined): Promise<string | undefined> {
   if (!reference) return undefined;
   if (reference.display) return reference.display;
-  const target = splitReference(reference);
+  const target = parseReference(reference);
   if (!target) return reference.reference;
   const resource = await findResource<{ resourceType: string; name?: unknown; practitioner?: Reference; organization?: Reference }>(
     db,
-    target[0],
-    target[1],
+    target.type,
+    target.id,
   );
   if (!resource) return reference.reference;
   if (typeof resource.name === 'string') return resource.name;
@@ -42,8 +38,8 @@ async function displayOf(db: Queryable, reference: Reference | undefined): Promi
 
 /** Gathers what the GP's message shows from the Task, its ServiceRequest and the directory. */
 export async function buildReferralView(db: Queryable, task: Task & { id: string }, request: ServiceRequest & { id: string }): Promise<ReferralView> {
-  const subject = splitReference(request.subject);
-  const patient = subject?.[0] === 'Patient' ? await findResource<Patient>(db, 'Patient', subject[1]) : undefined;
+  const subject = parseReference(request.subject);
+  const patient = subject?.type === 'Patient' ? await findResource<Patient>(db, 'Patient', subject.id) : undefined;
   return {
     taskId: task.id,
     serviceRequestId: request.id,

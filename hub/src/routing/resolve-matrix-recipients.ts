@@ -1,19 +1,15 @@
 import type { Endpoint, HealthcareService, Organization, PractitionerRole, Reference } from 'fhir/r4.js';
+import { parseReference } from '../fhir/references.js';
 import type { Queryable } from '../store/database.js';
 import { findResource, findResourcesContaining } from '../store/resource-store.js';
 import { matrixUserOfEndpoint } from './matrix-address.js';
 
-function splitReference(reference: Reference | undefined): [string, string] | undefined {
-  const match = reference?.reference?.match(/^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/);
-  return match ? [match[1]!, match[2]!] : undefined;
-}
-
 async function endpointUsers(db: Queryable, references: Reference[] | undefined): Promise<string[]> {
   const users: string[] = [];
   for (const reference of references ?? []) {
-    const target = splitReference(reference);
-    if (target?.[0] !== 'Endpoint') continue;
-    const endpoint = await findResource<Endpoint>(db, 'Endpoint', target[1]);
+    const target = parseReference(reference);
+    if (target?.type !== 'Endpoint') continue;
+    const endpoint = await findResource<Endpoint>(db, 'Endpoint', target.id);
     const user = endpoint && matrixUserOfEndpoint(endpoint);
     if (user) users.push(user);
   }
@@ -38,9 +34,9 @@ async function rolesUsers(db: Queryable, roles: PractitionerRole[]): Promise<str
  * Works on a transaction's client, so resources created in the same Bundle are found.
  */
 export async function resolveMatrixRecipients(db: Queryable, recipient: Reference | undefined): Promise<string[]> {
-  const target = splitReference(recipient);
+  const target = parseReference(recipient);
   if (!target) return [];
-  const [type, id] = target;
+  const { type, id } = target;
   const reference = `${type}/${id}`;
   let users: string[] = [];
   switch (type) {

@@ -1,5 +1,6 @@
 import { evalFhirPath } from '@medplum/core';
 import type { Resource } from 'fhir/r4.js';
+import { parseReference } from '../fhir/references.js';
 import { indexedParameters } from './search-parameters.js';
 
 export interface TokenValue {
@@ -53,9 +54,8 @@ function stringsOf(value: unknown): string[] {
 }
 
 function referencesOf(value: unknown): Array<{ targetType: string; targetId: string }> {
-  const reference = isObject(value) ? value['reference'] : undefined;
-  const match = typeof reference === 'string' ? reference.match(/^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/) : null;
-  return match ? [{ targetType: match[1]!, targetId: match[2]! }] : [];
+  const reference = isObject(value) && typeof value['reference'] === 'string' ? parseReference(value['reference']) : undefined;
+  return reference ? [{ targetType: reference.type, targetId: reference.id }] : [];
 }
 
 /** Every value a resource carries for each of its type's indexed search parameters. */

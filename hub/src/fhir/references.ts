@@ -1,0 +1,16 @@
+import type { Reference } from 'fhir/r4.js';
+
+/** The parts of a relative literal reference "Type/id" (FHIR R4 references.html#literal). */
+export interface ReferenceTarget {
+  type: string;
+  id: string;
+}
+
+const RELATIVE_REFERENCE = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
+
+/** "Type/id" split in two; undefined for absolute URLs, contained (#) or logical references. */
+export function parseReference(reference: string | Reference | undefined): ReferenceTarget | undefined {
+  const text = typeof reference === 'string' ? reference : reference?.reference;
+  const match = text?.match(RELATIVE_REFERENCE);
+  return match ? { type: match[1]!, id: match[2]! } : undefined;
+}
