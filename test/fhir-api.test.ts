@@ -67,6 +67,27 @@ describe('an integrator posting malformed input gets an OperationOutcome and not
     expect(await storedCounts()).toEqual(before);
   });
 
+  test.each([
+    {
+      name: 'a Matrix Endpoint whose address is not a Matrix URI',
+      type: 'Endpoint',
+      body: { resourceType: 'Endpoint', status: 'active', connectionType: { system: 'http://carehub.example.org/fhir/CodeSystem/endpoint-connection-type', code: 'matrix' }, payloadType: [{ text: 'x' }], address: 'https://gp.example.org' },
+      path: 'Endpoint.address',
+    },
+    {
+      name: 'an Organization claiming the CareHub profile without identifier',
+      type: 'Organization',
+      body: { resourceType: 'Organization', meta: { profile: ['http://carehub.example.org/fhir/StructureDefinition/carehub-organization'] }, name: 'Nameless' },
+      path: 'Organization.identifier',
+    },
+  ])('$name is refused with 422 naming the element, and nothing is stored', async ({ type, body, path }) => {
+    const before = await storedCounts();
+    const response = await post(type, JSON.stringify(body));
+    expect(response.status).toBe(422);
+    expect(response.body.issue.flatMap((i) => i.expression ?? [])).toContain(path);
+    expect(await storedCounts()).toEqual(before);
+  });
+
   test('a transaction with one bad entry stores none of its entries', async () => {
     const before = await storedCounts();
     const bundle = gpPracticeBundle('@gp:carehub.test');

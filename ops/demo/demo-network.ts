@@ -1,4 +1,5 @@
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
+import { CAREHUB_PROFILES } from '../../fhir-profiles/src/carehub-profiles.js';
 import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '../../hub/src/routing/matrix-address.js';
 
 /** A county's small care network: who the demo's referral travels between. */
@@ -7,6 +8,10 @@ export interface DemoPeople {
   gpJensen: string;
   gpBerg: string;
 }
+
+/** A kind of provider, as CareHub's Organization profile codes it. */
+const kind = (code: string, display: string) => [{ coding: [{ system: 'http://carehub.example.org/fhir/CodeSystem/organization-kind', code, display }] }];
+const carehubOrganization = { profile: [CAREHUB_PROFILES.organization] };
 
 const post = (fullUrl: string, resource: FhirResource): BundleEntry => ({ fullUrl, resource, request: { method: 'POST', url: resource.resourceType } });
 const matrixEndpoint = (fullUrl: string, userId: string, name: string): BundleEntry =>
@@ -33,14 +38,16 @@ export function demoDirectory(people: DemoPeople): Bundle {
         resourceType: 'Organization',
         active: true,
         identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: '900001' }],
-        type: [{ text: 'Care counselling' }],
+        meta: carehubOrganization,
+        type: kind('care-counselling', 'Municipal care counselling'),
         name: 'Nordby Municipality Care Counselling',
       }),
       post('urn:uuid:c0a7e5e1-0000-4000-8000-000000000002', {
         resourceType: 'Organization',
         active: true,
         identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: '900002' }],
-        type: [{ text: 'GP practice' }],
+        meta: carehubOrganization,
+        type: kind('gp-practice', 'GP practice'),
         name: 'Lindegården GP Practice',
         address: [{ city: 'Nordby', postalCode: '8900' }],
       }),
@@ -48,7 +55,8 @@ export function demoDirectory(people: DemoPeople): Bundle {
         resourceType: 'Organization',
         active: true,
         identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: '900003' }],
-        type: [{ text: 'GP practice' }],
+        meta: carehubOrganization,
+        type: kind('gp-practice', 'GP practice'),
         name: 'Fjordvej GP Practice',
         address: [{ city: 'Nordby', postalCode: '8920' }],
       }),
@@ -56,7 +64,8 @@ export function demoDirectory(people: DemoPeople): Bundle {
         resourceType: 'Organization',
         active: true,
         identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: '900004' }],
-        type: [{ text: 'Clinic' }],
+        meta: carehubOrganization,
+        type: kind('clinic', 'Hospital clinic'),
         name: 'Nordby Regional Hospital, Orthopaedics',
       }),
       post('urn:uuid:c0a7e5e1-0000-4000-8000-000000000011', { resourceType: 'Practitioner', active: true, name: [{ prefix: ['Dr.'], given: ['Karen'], family: 'Jensen' }] }),

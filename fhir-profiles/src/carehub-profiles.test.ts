@@ -1,0 +1,47 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Resource } from 'fhir/r4.js';
+import { CAREHUB_PROFILES, profileIssues, profilesFor } from './carehub-profiles.js';
+
+const examplesDir = fileURLToPath(new URL('../examples/', import.meta.url));
+const example = (file: string) => JSON.parse(readFileSync(examplesDir + file, 'utf8')) as Resource & Record<string, unknown>;
+const paths = (resource: Resource) => profileIssues(resource).flatMap((i) => i.expression ?? []);
+
+describe("CareHub's profiles", () => {
+  test.each(readdirSync(examplesDir).filter((f) => f.endsWith('.json')))('the example %s conforms', (file) => {
+    const resource = example(file);
+    expect(profilesFor(resource)).not.toHaveLength(0);
+    expect(profileIssues(resource)).toEqual([]);
+  });
+
+  test.each([
+    ['an Organization without identifier', 'organization-gp-practice.json', (r: Record<string, unknown>) => delete r['identifier'], 'Organization.identifier'],
+    [
+      'an Organization of an unknown kind',
+      'organization-gp-practice.json',
+      (r: Record<string, unknown>) => (r['type'] = [{ coding: [{ system: 'http://carehub.example.org/fhir/CodeSystem/organization-kind', code: 'spa' }] }]),
+      'Organization.type[0]',
+    ],
+    ['an Organization identifier without system', 'organization-home-care.json', (r: Record<string, unknown>) => (r['identifier'] = [{ value: '1' }]), 'Organization.identifier[0]'],
+    ['a PractitionerRole without organization', 'practitioner-role-gp.json', (r: Record<string, unknown>) => delete r['organization'], 'PractitionerRole.organization'],
+    ['a Matrix Endpoint with an e-mail address', 'endpoint-matrix.json', (r: Record<string, unknown>) => (r['address'] = 'mailto:jensen@example.org'), 'Endpoint.address'],
+    ['a referral ServiceRequest that is only a proposal', 'service-request-referral.json', (r: Record<string, unknown>) => (r['intent'] = 'proposal'), 'ServiceRequest.intent'],
+    ['a referral ServiceRequest without code', 'service-request-referral.json', (r: Record<string, unknown>) => delete r['code'], 'ServiceRequest.code'],
+    ['a referral Task without owner', 'task-referral.json', (r: Record<string, unknown>) => delete r['owner'], 'Task.owner'],
+    ['a referral Task without requester', 'task-referral.json', (r: Record<string, unknown>) => delete r['requester'], 'Task.requester'],
+  ])('%s fails with its element path', (_name, file, breakIt, path) => {
+    const resource = example(file);
+    breakIt(resource);
+    expect(paths(resource)).toContain(path);
+  });
+
+  test('the hub applies the Matrix Endpoint and referral Task profiles whether claimed or not', () => {
+    const endpoint = { ...example('endpoint-matrix.json'), meta: undefined, address: 'https://example.org' };
+    expect(profilesFor(endpoint)).toEqual([CAREHUB_PROFILES.matrixEndpoint]);
+    expect(paths(endpoint)).toContain('Endpoint.address');
+    const task = { ...example('task-referral.json'), meta: undefined };
+    delete (task as Record<string, unknown>)['owner'];
+    expect(paths(task)).toContain('Task.owner');
+    expect(profilesFor({ resourceType: 'Organization' })).toEqual([]);
+  });
+});
