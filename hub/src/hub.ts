@@ -8,6 +8,7 @@ import { ReferralRooms } from '../../matrix-bridge/src/referral-rooms.js';
 import type { CareHubConfig } from './config/config-schema.js';
 import { deliverReferral } from './delivery/deliver-referral.js';
 import { loadFhirDefinitions } from './fhir/resource-validator.js';
+import { tokenSignerFromFile } from './auth/access-token.js';
 import { createApp } from './http/app.js';
 import { HubMetrics } from './metrics.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
@@ -107,7 +108,11 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         maxBodySize: config.http.maxBodySize,
         version: CAREHUB_VERSION,
         metrics,
+        auth: config.auth.enabled
+          ? { signer: await tokenSignerFromFile(config.auth.signingKeyFile!, config.http.publicBaseUrl), tokenLifetimeSeconds: config.auth.tokenLifetimeSeconds }
+          : undefined,
       });
+      if (!config.auth.enabled) logger.warn('auth.enabled is false: every caller has full access to the FHIR API; run this hub only on a trusted network');
       const server = await listen(app, config.http.host, config.http.port);
       const address = server.address();
       baseUrl = typeof address === 'object' && address ? `http://${config.http.host}:${address.port}` : undefined;

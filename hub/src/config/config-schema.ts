@@ -81,6 +81,21 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * SMART Backend Services authorization of the FHIR API. Off by default until every part of
+     * the project sets it up; a hub with it off logs a warning at start: run such a hub only on
+     * a trusted network.
+     */
+    auth: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** The hub's private ES256 key (a JWK) for signing access tokens; the same on every node. */
+        signingKeyFile: z.string().min(1).optional(),
+        tokenLifetimeSeconds: z.number().int().min(30).max(3600).default(300),
+      })
+      .strict()
+      .refine((auth) => !auth.enabled || auth.signingKeyFile, { message: 'signingKeyFile is required when enabled', path: ['signingKeyFile'] })
+      .prefault({}),
     /** Which parts this process runs; split them to scale the API apart from the workers. */
     roles: z
       .array(z.enum(['api', 'outbox-relay', 'delivery']))

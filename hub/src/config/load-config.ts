@@ -40,5 +40,6 @@ export function loadConfigFile(path: string): CareHubConfig {
   config.matrix.bot.passwordFile = fromConfigDir(config.matrix.bot.passwordFile);
   config.matrix.deviceStore.path = fromConfigDir(config.matrix.deviceStore.path);
   config.matrix.deviceStore.keyFile = fromConfigDir(config.matrix.deviceStore.keyFile);
+  if (config.auth.signingKeyFile) config.auth.signingKeyFile = fromConfigDir(config.auth.signingKeyFile);
   return config;
 }

@@ -2,12 +2,17 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { FhirError, issue } from '../fhir/operation-outcome.js';
 import { auditTrail } from '../audit/audit-trail.js';
+import type { TokenSigner } from '../auth/access-token.js';
+import { requireAccessToken } from '../auth/require-access-token.js';
+import { smartConfiguration, smartTokenRouter } from '../auth/token-endpoint.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Database } from '../store/database.js';
 import { fhirErrorHandler, fhirJsonBody } from './fhir-json.js';
 import { fhirRouter } from './fhir-router.js';
 
 export interface AppOptions {
+  /** Set when SMART Backend Services authorization is on. */
+  auth?: { signer: TokenSigner; tokenLifetimeSeconds: number } | undefined;
   db: Database;
   logger: Logger;
   publicBaseUrl: string;
@@ -37,7 +42,14 @@ export function createApp(options: AppOptions): Express {
     res.json({ status: 'ok' });
   });
 
-  app.use('/fhir', auditTrail(options.db, options.logger), ...fhirJsonBody(options.maxBodySize), fhirRouter(options));
+  const tokenUrl = `${options.publicBaseUrl}/auth/token`;
+  if (options.auth) {
+    app.use('/auth', smartTokenRouter({ db: options.db, signer: options.auth.signer, tokenUrl, tokenLifetimeSeconds: options.auth.tokenLifetimeSeconds }));
+    // SMART discovery lives at [FHIR base]/.well-known/smart-configuration.
+    app.get('/fhir/.well-known/smart-configuration', (_req, res) => res.json(smartConfiguration(tokenUrl)));
+  }
+  const authorize = options.auth ? [requireAccessToken(options.auth.signer)] : [];
+  app.use('/fhir', auditTrail(options.db, options.logger), ...fhirJsonBody(options.maxBodySize), ...authorize, fhirRouter(options));
   app.use((req, _res, next) => next(new FhirError(404, [issue('not-found', `no such endpoint: ${req.method} ${req.path}`)])));
   app.use(fhirErrorHandler(options.logger));
   return app;

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Bundle, OperationOutcome } from 'fhir/r4.js';
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { generateSigningJwk } from '../hub/src/auth/access-token.js';
+import { registerSmartClient } from '../hub/src/auth/smart-clients.js';
+import { createLogger } from '../hub/src/logger.js';
+import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
+import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
+import { waitFor } from './support/wait-for.js';
+
+// SMART Backend Services: an integrator's system gets a token with a signed client assertion,
+// and every API call is checked against it.
+let hub: RunningHub;
+let dropDatabase: () => Promise<void>;
+let tokenUrl: string;
+const keys: Record<string, { privateKey: CryptoKey; alg: string; kid: string }> = {};
+
+async function clientKey(name: string, alg: 'RS384' | 'ES384' | 'RS256'): Promise<JWK> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const kid = `${name}-key`;
+  keys[name] = { privateKey: privateKey as CryptoKey, alg, kid };
+  return { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+}
+
+async function assertion(client: string, changes: { key?: string; aud?: string; exp?: number; jti?: string } = {}): Promise<string> {
+  const key = keys[changes.key ?? client]!;
+  return new SignJWT({})
+    .setProtectedHeader({ alg: key.alg, kid: key.kid })
+    .setIssuer(client)
+    .setSubject(client)
+    .setAudience(changes.aud ?? tokenUrl)
+    .setExpirationTime(changes.exp ?? Math.floor(Date.now() / 1000) + 60)
+    .setJti(changes.jti ?? randomUUID())
+    .sign(key.privateKey);
+}
+
+async function requestToken(form: Record<string, string>): Promise<{ status: number; body: Record<string, string> }> {
+  const response = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
+}
+
+const grant = async (client: string, scope: string, clientAssertion?: string) =>
+  requestToken({
+    grant_type: 'client_credentials',
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: clientAssertion ?? (await assertion(client)),
+    scope,
+  });
+
+async function tokenFor(client: string, scope: string): Promise<string> {
+  const { status, body } = await grant(client, scope);
+  expect(status).toBe(200);
+  return body['access_token']!;
+}
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  dropDatabase = database.drop;
+  const setup = await createTestHubConfig(database.url, { roles: ['api'] });
+  const signingKeyFile = join(setup.dir, 'token-signing.jwk');
+  writeFileSync(signingKeyFile, JSON.stringify(await generateSigningJwk()), { mode: 0o600 });
+  const config = { ...setup.config, auth: { enabled: true, signingKeyFile, tokenLifetimeSeconds: 300 } };
+  hub = await startHub(config, createLogger('silent'));
+  tokenUrl = `${hub.baseUrl}/auth/token`;
+  await registerSmartClient(hub.db, { clientId: 'clinic-rs', organization: 'Organization/clinic', jwks: { keys: [await clientKey('clinic-rs', 'RS384')] }, scopes: ['system/*.cruds'], roles: [] });
+  await registerSmartClient(hub.db, { clientId: 'registry-es', organization: 'Organization/registry', jwks: { keys: [await clientKey('registry-es', 'ES384')] }, scopes: ['system/*.rs'], roles: [] });
+  await registerSmartClient(hub.db, { clientId: 'auditor', organization: 'Organization/county', jwks: { keys: [await clientKey('auditor', 'ES384')] }, scopes: ['system/*.rs'], roles: ['auditor'] });
+  await registerSmartClient(hub.db, { clientId: 'retired', organization: 'Organization/old', jwks: { keys: [await clientKey('retired', 'ES384')] }, scopes: ['system/*.rs'], roles: [], active: false });
+  await clientKey('stranger', 'RS384');
+  await registerSmartClient(hub.db, { clientId: 'legacy', organization: 'Organization/legacy', jwks: { keys: [await clientKey('legacy', 'RS256')] }, scopes: ['system/*.rs'], roles: [] });
+});
+
+afterAll(async () => {
+  await hub.stop();
+  await dropDatabase();
+});
+
+describe('the token endpoint', () => {
+  test('discovery names the token endpoint and private_key_jwt with RS384/ES384', async () => {
+    const config = (await (await fetch(`${hub.baseUrl}/fhir/.well-known/smart-configuration`)).json()) as Record<string, unknown>;
+    expect(config).toMatchObject({ token_endpoint: tokenUrl, token_endpoint_auth_methods_supported: ['private_key_jwt'], grant_types_supported: ['client_credentials'] });
+    expect(config['token_endpoint_auth_signing_alg_values_supported']).toEqual(['RS384', 'ES384']);
+  });
+
+  test('RS384 and ES384 clients get short-lived tokens with the scopes they may have', async () => {
+    const rs = await grant('clinic-rs', 'system/*.cruds');
+    expect(rs).toMatchObject({ status: 200, body: { token_type: 'bearer', expires_in: 300, scope: 'system/*.cruds' } });
+    const es = await grant('registry-es', 'system/Practitioner.rs system/Organization.c');
+    expect(es).toMatchObject({ status: 200, body: { scope: 'system/Practitioner.rs' } });
+  });
+
+  test.each([
+    ['HS256 instead of RS384/ES384', async () => grant('clinic-rs', 'system/*.rs', 'eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJjbGluaWMtcnMifQ.x'), 401, 'invalid_client'],
+    ['RS256, even with a registered RS256 key', async () => grant('legacy', 'system/*.rs'), 401, 'invalid_client'],
+    ['a key the client never registered', async () => grant('clinic-rs', 'system/*.rs', await assertion('clinic-rs', { key: 'stranger' })), 401, 'invalid_client'],
+    ['another audience', async () => grant('clinic-rs', 'system/*.rs', await assertion('clinic-rs', { aud: 'https://elsewhere.example/token' })), 401, 'invalid_client'],
+    ['an expired assertion', async () => grant('clinic-rs', 'system/*.rs', await assertion('clinic-rs', { exp: Math.floor(Date.now() / 1000) - 60 })), 401, 'invalid_client'],
+    ['an assertion valid for an hour', async () => grant('clinic-rs', 'system/*.rs', await assertion('clinic-rs', { exp: Math.floor(Date.now() / 1000) + 3600 })), 401, 'invalid_client'],
+    ['an unknown client', async () => grant('stranger', 'system/*.rs'), 401, 'invalid_client'],
+    ['an inactive client', async () => grant('retired', 'system/*.rs'), 401, 'invalid_client'],
+    ['scopes the client may not have', async () => grant('registry-es', 'system/*.cud'), 400, 'invalid_scope'],
+    ['another grant type', async () => requestToken({ grant_type: 'password', username: 'x', password: 'y' }), 400, 'unsupported_grant_type'],
+  ])('%s is refused', async (_name, attempt, status, error) => {
+    const response = await attempt();
+    expect(response.status).toBe(status);
+    expect(response.body['error']).toBe(error);
+  });
+
+  test('a replayed assertion (same jti) is refused', async () => {
+    const once = await assertion('clinic-rs', { jti: 'only-once' });
+    expect((await grant('clinic-rs', 'system/*.rs', once)).status).toBe(200);
+    expect((await grant('clinic-rs', 'system/*.rs', once)).body['error']).toBe('invalid_client');
+  });
+});
+
+describe('the FHIR API with authorization on', () => {
+  const outcome = async (response: Response) => ({ status: response.status, body: (await response.json()) as OperationOutcome, challenge: response.headers.get('www-authenticate') });
+
+  test('no token, or a tampered one, is 401 with an OperationOutcome; the CapabilityStatement stays public', async () => {
+    const none = await outcome(await fetch(`${hub.baseUrl}/fhir/Practitioner`));
+    expect(none).toMatchObject({ status: 401, challenge: 'Bearer', body: { resourceType: 'OperationOutcome' } });
+    const token = await tokenFor('registry-es', 'system/*.rs');
+    const tampered = `${token.slice(0, -4)}AAAA`;
+    expect((await fetch(`${hub.baseUrl}/fhir/Practitioner`, { headers: { authorization: `Bearer ${tampered}` } })).status).toBe(401);
+    expect((await fetch(`${hub.baseUrl}/fhir/metadata`)).status).toBe(200);
+  });
+
+  test('an integrator with write scopes creates and reads with a stock client; a read-only one is refused a write with 403', async () => {
+    const writer = new TypedFhirClient(`${hub.baseUrl}/fhir`, await tokenFor('clinic-rs', 'system/*.cruds'));
+    const created = await writer.create({ resourceType: 'Practitioner', name: [{ family: 'Authorised' }] });
+    const reader = new TypedFhirClient(`${hub.baseUrl}/fhir`, await tokenFor('registry-es', 'system/*.rs'));
+    expect(await reader.read('Practitioner', created.id)).toMatchObject({ id: created.id });
+    await expect(reader.create({ resourceType: 'Practitioner', name: [{ family: 'Refused' }] })).rejects.toMatchObject({ response: { status: 403 } });
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Practitioner' }, request: { method: 'POST', url: 'Practitioner' } }] };
+    await expect(reader.transaction(bundle)).rejects.toMatchObject({ response: { status: 403 } });
+  });
+
+  test('AuditEvents name the client, and only the auditor role may read them', async () => {
+    const integrator = new TypedFhirClient(`${hub.baseUrl}/fhir`, await tokenFor('registry-es', 'system/*.rs'));
+    await expect(integrator.search('AuditEvent', {})).rejects.toMatchObject({ response: { status: 403 } });
+    const auditor = new TypedFhirClient(`${hub.baseUrl}/fhir`, await tokenFor('auditor', 'system/*.rs'));
+    const events = await waitFor(async () => {
+      const bundle = await auditor.search('AuditEvent', { _count: '100' });
+      const byClinic = (bundle.entry ?? []).filter((e) => JSON.stringify(e.resource).includes('"clinic-rs"'));
+      return byClinic.length > 0 ? byClinic : undefined;
+    }, 'an AuditEvent naming clinic-rs');
+    expect(JSON.stringify(events[0]!.resource)).toContain('Organization/clinic');
+  });
+});
