@@ -1,9 +1,16 @@
 /**
- * Prepares what the hub needs before its first start: the database schema and the bot's
- * Matrix account on the hub's own homeserver. Idempotent. Used by `npm run setup`.
+ * Prepares what the hub needs before its first start: the database schema, the token-signing
+ * key and an operator client (when auth is on), and the bot's Matrix account on the hub's own
+ * homeserver. Idempotent. Used by `npm run setup`.
  *   node --import tsx ops/provision-hub.ts --config .stack/carehub.yaml
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { JWK } from 'jose';
+import { generateSigningJwk } from '../hub/src/auth/access-token.js';
+import { registerSmartClient } from '../hub/src/auth/smart-clients.js';
+import { generateClientKeys } from './lib/smart-client-credentials.js';
 import { loadConfigFile } from '../hub/src/config/load-config.js';
 import { createDatabase } from '../hub/src/store/database.js';
 import { migrate } from '../hub/src/store/migrate.js';
@@ -19,6 +26,30 @@ try {
   console.log(applied.length ? `[setup] migrations applied: ${applied.join(', ')}` : '[setup] database schema is current');
 } finally {
   await db.end();
+}
+
+// The hub's token-signing key, and a county operator client for the demo and for operators'
+// own tools (directory loads, audits): made once, kept with the other dev secrets.
+if (config.auth.enabled && config.auth.signingKeyFile && !existsSync(config.auth.signingKeyFile)) {
+  writeFileSync(config.auth.signingKeyFile, JSON.stringify(await generateSigningJwk()), { mode: 0o600 });
+  console.log('[setup] generated the token-signing key');
+}
+const operatorKeyFile = `${dirname(config.matrix.bot.passwordFile)}/operator-client.jwk`;
+if (!existsSync(operatorKeyFile)) {
+  writeFileSync(operatorKeyFile, JSON.stringify((await generateClientKeys('carehub-operator')).privateJwk), { mode: 0o600 });
+}
+{
+  const { d: _private, ...publicJwk } = JSON.parse(readFileSync(operatorKeyFile, 'utf8')) as JWK;
+  const clientsDb = createDatabase(config.database.url, 1);
+  await registerSmartClient(clientsDb, {
+    clientId: 'carehub-operator',
+    organization: 'Organization/carehub-operator',
+    jwks: { keys: [{ ...publicJwk, use: 'sig' }] },
+    scopes: ['system/*.cruds'],
+    roles: ['auditor'],
+  });
+  await clientsDb.end();
+  console.log(`[setup] SMART client carehub-operator (private key ${operatorKeyFile})`);
 }
 
 const localpart = config.matrix.bot.userId.slice(1).split(':')[0]!;

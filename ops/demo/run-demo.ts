@@ -1,25 +1,34 @@
 /**
  * `npm run demo`: the main job, end to end on the real stack.
  *   1. starts the hub (as `npm start` does) on .stack/carehub.yaml;
- *   2. gives two GPs their own Matrix accounts and seeds Nordby county's directory;
+ *   2. gives two GPs their own Matrix accounts; the county operator seeds Nordby county's
+ *      directory with its SMART token;
  *   3. the GP's own Matrix client (its own device and crypto) comes online;
- *   4. the hospital clinic posts a referral with fhir-kit-client;
+ *   4. the hospital clinic registers as a SMART backend client, gets a token and posts a
+ *      referral with fhir-kit-client;
  *   5. the referral appears, decrypted, in the GP's client; the Task's status is printed.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { JWK } from 'jose';
+import { registerSmartClient } from '../../hub/src/auth/smart-clients.js';
+import { loadConfigFile } from '../../hub/src/config/load-config.js';
+import { createDatabase } from '../../hub/src/store/database.js';
 import type { Task } from 'fhir/r4.js';
 import { registerSynapseUser } from '../../matrix-bridge/src/synapse-user-registration.js';
 import { GpMatrixClient } from '../lib/gp-matrix-client.js';
 import { HubProcess } from '../lib/hub-process.js';
+import { fetchAccessToken, generateClientKeys } from '../lib/smart-client-credentials.js';
 import { TypedFhirClient } from '../lib/typed-fhir-client.js';
 import { readRegistrationSecret, readStackInfo, STACK_DIR } from '../stack-info.js';
 import { demoDirectory, demoReferral } from './demo-network.js';
 
 const step = (text: string) => console.log(`\n▶ ${text}`);
 const stack = readStackInfo();
+const config = loadConfigFile(join(STACK_DIR, 'carehub.yaml'));
 const hubLog = join(STACK_DIR, 'logs', 'hub-demo.log');
+const run = randomBytes(3).toString('hex');
 
 step(`Starting the hub (log: ${hubLog})`);
 const hub = await HubProcess.start(join(STACK_DIR, 'carehub.yaml'), 'demo', {
@@ -28,11 +37,12 @@ const hub = await HubProcess.start(join(STACK_DIR, 'carehub.yaml'), 'demo', {
 });
 let gp: GpMatrixClient | undefined;
 try {
-  const fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
-  console.log(`  FHIR API at ${hub.baseUrl}/fhir`);
+  const tokenUrl = `${hub.baseUrl}/auth/token`;
+  const operatorKey = JSON.parse(readFileSync(join(dirname(config.matrix.bot.passwordFile), 'operator-client.jwk'), 'utf8')) as JWK;
+  const fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`, await fetchAccessToken(tokenUrl, 'carehub-operator', operatorKey, 'system/*.cruds'));
+  console.log(`  FHIR API at ${hub.baseUrl}/fhir; the county operator has a token (SMART Backend Services)`);
 
   step('Giving the GPs their Matrix accounts on the hub homeserver');
-  const run = randomBytes(3).toString('hex');
   const account = async (name: string) => {
     const password = randomBytes(12).toString('base64url');
     const user = await registerSynapseUser({
@@ -59,8 +69,25 @@ try {
   gp = await GpMatrixClient.start(stack.homeserverUrl, jensen);
   console.log(`  ${jensen.userId} on device ${jensen.deviceId}`);
 
+  step("The hospital clinic's system registers as a SMART backend client and gets its own token");
+  const clinicKeys = await generateClientKeys(`clinic-${run}`);
+  const db = createDatabase(config.database.url, 1);
+  await registerSmartClient(db, {
+    clientId: `nordby-hospital-${run}`,
+    organization: `Organization/${clinic}`,
+    jwks: { keys: [clinicKeys.publicJwk] },
+    scopes: ['system/Patient.c', 'system/ServiceRequest.c', 'system/Task.cr'],
+    roles: [],
+  });
+  await db.end();
+  const clinicFhir = new TypedFhirClient(
+    `${hub.baseUrl}/fhir`,
+    await fetchAccessToken(tokenUrl, `nordby-hospital-${run}`, clinicKeys.privateJwk, 'system/Patient.c system/ServiceRequest.c system/Task.cr'),
+  );
+  console.log(`  client nordby-hospital-${run}: create Patient, ServiceRequest and Task; read Task`);
+
   step('The hospital clinic refers a patient to Dr. Jensen (fhir-kit-client, transaction Bundle)');
-  const posted = await fhir.transaction(demoReferral(`PractitionerRole/${jensenRole}`, `Organization/${clinic}`));
+  const posted = await clinicFhir.transaction(demoReferral(`PractitionerRole/${jensenRole}`, `Organization/${clinic}`));
   const taskId = posted.entry!.find((e) => e.resource?.resourceType === 'Task')!.resource!.id!;
   console.log(`  Task/${taskId}: ${posted.entry!.map((e) => e.response!.status).join(', ')}`);
 
@@ -75,10 +102,10 @@ try {
 
   step('The Task, as the clinic reads it back');
   const deadline = Date.now() + 30_000;
-  let task = await fhir.read<Task>('Task', taskId);
+  let task = await clinicFhir.read<Task>('Task', taskId);
   while (task.businessStatus?.coding?.[0]?.code !== 'delivered' && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
-    task = await fhir.read<Task>('Task', taskId);
+    task = await clinicFhir.read<Task>('Task', taskId);
   }
   console.log(`  Task/${taskId} status=${task.status} businessStatus=${task.businessStatus?.text ?? '(not yet)'} version=${task.meta?.versionId}`);
   if (task.businessStatus?.coding?.[0]?.code !== 'delivered') throw new Error('the Task did not record the delivery');
