@@ -46,7 +46,7 @@ if (!existsSync(operatorKeyFile)) {
     organization: 'Organization/carehub-operator',
     jwks: { keys: [{ ...publicJwk, use: 'sig' }] },
     scopes: ['system/*.cruds'],
-    roles: ['auditor'],
+    roles: ['auditor', 'operator'],
   });
   await clientsDb.end();
   console.log(`[setup] SMART client carehub-operator (private key ${operatorKeyFile})`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle, OperationOutcome } from 'fhir/r4.js';
+import type { Bundle, OperationOutcome, Practitioner } from 'fhir/r4.js';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { generateSigningJwk } from '../hub/src/auth/access-token.js';
 import { registerSmartClient } from '../hub/src/auth/smart-clients.js';
@@ -70,6 +70,8 @@ beforeAll(async () => {
   await registerSmartClient(hub.db, { clientId: 'auditor', organization: 'Organization/county', jwks: { keys: [await clientKey('auditor', 'ES384')] }, scopes: ['system/*.rs'], roles: ['auditor'] });
   await registerSmartClient(hub.db, { clientId: 'retired', organization: 'Organization/old', jwks: { keys: [await clientKey('retired', 'ES384')] }, scopes: ['system/*.rs'], roles: [], active: false });
   await clientKey('stranger', 'RS384');
+  await registerSmartClient(hub.db, { clientId: 'homecare', organization: 'Organization/homecare', jwks: { keys: [await clientKey('homecare', 'ES384')] }, scopes: ['system/*.cruds'], roles: [] });
+  await registerSmartClient(hub.db, { clientId: 'county', organization: 'Organization/county', jwks: { keys: [await clientKey('county', 'ES384')] }, scopes: ['system/*.cruds'], roles: ['operator'] });
   await registerSmartClient(hub.db, { clientId: 'legacy', organization: 'Organization/legacy', jwks: { keys: [await clientKey('legacy', 'RS256')] }, scopes: ['system/*.rs'], roles: [] });
 });
 
@@ -148,5 +150,35 @@ describe('the FHIR API with authorization on', () => {
       return byClinic.length > 0 ? byClinic : undefined;
     }, 'an AuditEvent naming clinic-rs');
     expect(JSON.stringify(events[0]!.resource)).toContain('Organization/clinic');
+  });
+});
+
+describe('who may change what', () => {
+  const client = async (name: string) => new TypedFhirClient(`${hub.baseUrl}/fhir`, await tokenFor(name, 'system/*.cruds'));
+
+  test("an integrator changes only its own organisation's resources; the operator may change any", async () => {
+    const clinic = await client('clinic-rs');
+    const homecare = await client('homecare');
+    const county = await client('county');
+    const created = await clinic.create<Practitioner>({ resourceType: 'Practitioner', name: [{ family: 'Owned' }] });
+    expect(created.meta!.tag).toContainEqual({ system: 'http://carehub.example.org/fhir/CodeSystem/owner', code: 'Organization/clinic' });
+
+    await expect(homecare.update({ ...created, active: false })).rejects.toMatchObject({ response: { status: 403 } });
+    await expect(homecare.delete('Practitioner', created.id)).rejects.toMatchObject({ response: { status: 403 } });
+    await expect(homecare.patch('Practitioner', created.id, [{ op: 'add', path: '/active', value: false }])).rejects.toMatchObject({ response: { status: 403 } });
+    expect((await clinic.update({ ...created, active: true })).meta!.versionId).toBe('2');
+    expect(await homecare.read('Practitioner', created.id)).toMatchObject({ active: true });
+
+    await county.delete('Practitioner', created.id);
+    await expect(clinic.read('Practitioner', created.id)).rejects.toMatchObject({ response: { status: 410 } });
+  });
+
+  test('an integrator may update its own Organization, loaded by the operator', async () => {
+    const county = await client('county');
+    await county.update({ resourceType: 'Organization', id: 'homecare', name: 'Havnegade Home Care' });
+    const homecare = await client('homecare');
+    const updated = await homecare.update({ resourceType: 'Organization', id: 'homecare', name: 'Havnegade Home Care ApS' });
+    expect(updated.name).toBe('Havnegade Home Care ApS');
+    await expect((await client('clinic-rs')).update({ resourceType: 'Organization', id: 'homecare', name: 'Taken over' })).rejects.toMatchObject({ response: { status: 403 } });
   });
 });

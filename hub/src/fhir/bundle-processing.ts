@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from 'fhir/r4.js';
+import { assertCanModify, stampOwner, type Writer } from '../auth/ownership.js';
 import { routeStoredReferral } from '../routing/referral-routing-rule.js';
 import { inTransaction, type Database, type DatabaseClient } from '../store/database.js';
 import { createResources, deleteResource, readResource, updateResource } from '../store/resource-store.js';
@@ -79,10 +80,11 @@ interface Outcome {
 }
 
 /** One DELETE, GET or PUT entry, inside the transaction; `resource` has its references resolved. */
-async function runEntry(client: DatabaseClient, method: Exclude<Method, 'POST'>, target: Target, resource: Resource | undefined, entry: BundleEntry): Promise<Outcome> {
+async function runEntry(client: DatabaseClient, method: Exclude<Method, 'POST'>, target: Target, resource: Resource | undefined, entry: BundleEntry, writer: Writer | undefined): Promise<Outcome> {
+  const guard = (current: Resource) => assertCanModify(current, writer);
   switch (method) {
     case 'DELETE': {
-      const version = await deleteResource(client, target.type, target.id!);
+      const version = await deleteResource(client, target.type, target.id!, guard);
       return { response: { status: version ? '204' : '200', ...(version ? { etag: `W/"${version}"` } : {}) } };
     }
     case 'GET': {
@@ -92,7 +94,7 @@ async function runEntry(client: DatabaseClient, method: Exclude<Method, 'POST'>,
     case 'PUT': {
       if (resource!.id !== target.id) throw badRequest(`the resource's id must be the id in request.url (${target.id})`, ['id']);
       const ifMatch = entry.request?.ifMatch?.match(/^(?:W\/)?"([^"]+)"$/)?.[1];
-      const result = await updateResource(client, { ...resource!, id: target.id! }, { ifMatch });
+      const result = await updateResource(client, { ...stampOwner(resource!, writer), id: target.id! }, { ifMatch, guard });
       return { resource: result.resource, response: writtenResponse(result.resource, result.previous ? '200 OK' : '201 Created'), written: result };
     }
   }
@@ -103,7 +105,7 @@ async function runEntry(client: DatabaseClient, method: Exclude<Method, 'POST'>,
  * Conditional creates are resolved first, then every POST gets its id and urn:uuid references
  * are rewritten, every resource is validated, and only then is anything written.
  */
-async function processTransaction(db: Database, entries: BundleEntry[]): Promise<BundleEntry[]> {
+async function processTransaction(db: Database, entries: BundleEntry[], writer: Writer | undefined): Promise<BundleEntry[]> {
   const methods = entries.map((entry, index) => methodOf(entry, index));
   const targets = entries.map((entry, index) => targetOf(entry, index, methods[index]!));
   return inTransaction(db, async (client) => {
@@ -133,14 +135,14 @@ async function processTransaction(db: Database, entries: BundleEntry[]): Promise
       const pending = [...entries.keys()].filter((index) => methods[index] === method && !outcomes[index]);
       if (method === 'POST') {
         // Creates go in together: a directory load of 1,000 entries is a handful of statements.
-        const created = await createResources(client, pending.map((index) => ({ resource: resources[index]!, id: newIds[index] })));
+        const created = await createResources(client, pending.map((index) => ({ resource: stampOwner(resources[index]!, writer), id: newIds[index] })));
         created.forEach((resource, i) => {
           outcomes[pending[i]!] = { resource, response: writtenResponse(resource, '201 Created'), written: { resource, previous: undefined } };
         });
         continue;
       }
       for (const index of pending) {
-        outcomes[index] = await runEntry(client, method as Exclude<Method, 'POST'>, targets[index]!, resources[index], entries[index]!).catch((e: unknown) => aboutEntry(e, index));
+        outcomes[index] = await runEntry(client, method as Exclude<Method, 'POST'>, targets[index]!, resources[index], entries[index]!, writer).catch((e: unknown) => aboutEntry(e, index));
       }
     }
     // Routing needs every entry stored: a referral's Task may point at a role created after it.
@@ -159,11 +161,11 @@ async function processTransaction(db: Database, entries: BundleEntry[]): Promise
  * A batch (FHIR R4 http.html#batch): every entry on its own, in its own database transaction;
  * a failing entry answers with its status and OperationOutcome and does not stop the others.
  */
-async function processBatch(db: Database, entries: BundleEntry[]): Promise<BundleEntry[]> {
+async function processBatch(db: Database, entries: BundleEntry[], writer: Writer | undefined): Promise<BundleEntry[]> {
   const results: BundleEntry[] = [];
   for (const [index, entry] of entries.entries()) {
     try {
-      const [response] = await processTransaction(db, [entry]);
+      const [response] = await processTransaction(db, [entry], writer);
       results.push(response!);
     } catch (error) {
       if (!(error instanceof FhirError)) throw error;
@@ -174,12 +176,12 @@ async function processBatch(db: Database, entries: BundleEntry[]): Promise<Bundl
   return results;
 }
 
-export async function processBundle(db: Database, bundle: Bundle, publicBaseUrl: string): Promise<Bundle> {
+export async function processBundle(db: Database, bundle: Bundle, publicBaseUrl: string, writer?: Writer): Promise<Bundle> {
   const entries = bundle.entry ?? [];
   if (entries.length > MAX_BUNDLE_ENTRIES) throw new FhirError(413, [{ severity: 'error', code: 'too-costly', diagnostics: `at most ${MAX_BUNDLE_ENTRIES} entries per Bundle` }]);
   let results: BundleEntry[];
-  if (bundle.type === 'transaction') results = await processTransaction(db, entries);
-  else if (bundle.type === 'batch') results = await processBatch(db, entries);
+  if (bundle.type === 'transaction') results = await processTransaction(db, entries, writer);
+  else if (bundle.type === 'batch') results = await processBatch(db, entries, writer);
   else throw badRequest('Bundle.type must be "transaction" or "batch"', ['Bundle.type']);
   return {
     resourceType: 'Bundle',

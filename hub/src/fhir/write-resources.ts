@@ -1,6 +1,7 @@
 import type { Resource } from 'fhir/r4.js';
 // fast-json-patch is CommonJS; under Node's ESM loader only its default export carries applyPatch.
 import jsonPatch, { type Operation } from 'fast-json-patch';
+import { assertCanModify, stampOwner, type Writer } from '../auth/ownership.js';
 import { mayRoute, routeStoredReferral } from '../routing/referral-routing-rule.js';
 import { inTransaction, type Database } from '../store/database.js';
 import { createResource, deleteResource, readResourceForUpdate, updateResource, type UpdateResult } from '../store/resource-store.js';
@@ -18,7 +19,8 @@ export interface CreateResult {
  * FHIR create (POST [base]/[type]): store version 1, and any delivery it asks for, in one
  * transaction. With `ifNoneExist` (the If-None-Exist header) it is a conditional create.
  */
-export async function createOne(db: Database, resource: Resource, ifNoneExist?: string): Promise<CreateResult> {
+export async function createOne(db: Database, incoming: Resource, ifNoneExist?: string, writer?: Writer): Promise<CreateResult> {
+  const resource = stampOwner(incoming, writer);
   // Most creates are one statement, atomic by itself: no transaction round trips needed. Only a
   // condition to check or a referral to route needs more than one statement.
   if (!ifNoneExist && !mayRoute(resource)) return { resource: await createResource(db, resource), created: true };
@@ -39,10 +41,11 @@ export async function createOne(db: Database, resource: Resource, ifNoneExist?: 
  * FHIR update (PUT [base]/[type]/[id]). The body's id must be the URL's (FHIR R4 http.html#update:
  * otherwise 400). Creates the resource when the id is new.
  */
-export async function updateOne(db: Database, resource: Resource, urlId: string, ifMatch: string | undefined): Promise<UpdateResult<Resource>> {
+export async function updateOne(db: Database, incoming: Resource, urlId: string, ifMatch: string | undefined, writer?: Writer): Promise<UpdateResult<Resource>> {
+  const resource = stampOwner(incoming, writer);
   if (resource.id !== urlId) throw badRequest(`the resource's id (${resource.id ?? 'none'}) must be the id in the URL (${urlId})`, [`${resource.resourceType}.id`]);
   return inTransaction(db, async (client) => {
-    const result = await updateResource(client, { ...resource, id: urlId }, { ifMatch });
+    const result = await updateResource(client, { ...resource, id: urlId }, { ifMatch, guard: (current) => assertCanModify(current, writer) });
     await routeStoredReferral(client, result.resource, resource.resourceType, result.previous);
     return result;
   });
@@ -52,10 +55,11 @@ export async function updateOne(db: Database, resource: Resource, urlId: string,
  * FHIR patch (PATCH [base]/[type]/[id]) with an RFC 6902 JSON Patch. The patched resource is
  * validated like any write; a patch that changes resourceType or id is refused.
  */
-export async function patchOne(db: Database, type: string, id: string, patch: unknown, ifMatch: string | undefined): Promise<UpdateResult<Resource>> {
+export async function patchOne(db: Database, type: string, id: string, patch: unknown, ifMatch: string | undefined, writer?: Writer): Promise<UpdateResult<Resource>> {
   if (!Array.isArray(patch)) throw badRequest('a JSON Patch body is an array of operations (RFC 6902)');
   return inTransaction(db, async (client) => {
     const current = await readResourceForUpdate(client, type, id);
+    assertCanModify(current, writer);
     let patched: Resource;
     try {
       patched = jsonPatch.applyPatch(structuredClone(current), patch as Operation[], true, false).newDocument;
@@ -67,13 +71,13 @@ export async function patchOne(db: Database, type: string, id: string, patch: un
     const { meta, ...withoutMeta } = patched;
     const { versionId: _versionId, lastUpdated: _lastUpdated, ...clientMeta } = meta ?? {};
     const resource = parseIncomingResource(Object.keys(clientMeta).length > 0 ? { ...withoutMeta, meta: clientMeta } : withoutMeta, type);
-    const result = await updateResource(client, { ...resource, id }, { ifMatch });
+    const result = await updateResource(client, { ...stampOwner(resource, writer), id }, { ifMatch });
     await routeStoredReferral(client, result.resource, type, result.previous);
     return result;
   });
 }
 
 /** FHIR delete (DELETE [base]/[type]/[id]); the version written, if anything was deleted. */
-export async function deleteOne(db: Database, type: string, id: string): Promise<string | undefined> {
-  return inTransaction(db, (client) => deleteResource(client, type, id));
+export async function deleteOne(db: Database, type: string, id: string, writer?: Writer): Promise<string | undefined> {
+  return inTransaction(db, (client) => deleteResource(client, type, id, (current) => assertCanModify(current, writer)));
 }

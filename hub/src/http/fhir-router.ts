@@ -1,5 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Bundle, Resource } from 'fhir/r4.js';
+import type { Writer } from '../auth/ownership.js';
+import { callerOf } from '../auth/require-access-token.js';
 import { createOne, deleteOne, patchOne, updateOne } from '../fhir/write-resources.js';
 import { parseIncomingResource } from '../fhir/incoming-resource.js';
 import { badRequest, FhirError, informationOutcome, issue } from '../fhir/operation-outcome.js';
@@ -44,6 +46,12 @@ function sendWritten(req: Request, res: Response, status: number, resource: Reso
   }
 }
 
+/** The writer of this request, for ownership checks; undefined when authorization is off. */
+function writerOf(res: Response): Writer | undefined {
+  const caller = callerOf(res);
+  return caller && { organization: caller.organization, roles: caller.roles };
+}
+
 function supportedType(type: string): string {
   if (!isSupportedResourceType(type)) {
     throw new FhirError(404, [issue('not-supported', `resource type ${type} is not supported by this server`)]);
@@ -61,7 +69,7 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   router.post('/', async (req, res) => {
     const body = req.body as Partial<Bundle> | undefined;
     if (body?.resourceType !== 'Bundle') throw badRequest('POST to the base URL takes a transaction or batch Bundle', ['resourceType']);
-    sendResource(res, 200, await processBundle(db, body as Bundle, publicBaseUrl));
+    sendResource(res, 200, await processBundle(db, body as Bundle, publicBaseUrl, writerOf(res)));
   });
 
   /**
@@ -109,27 +117,27 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   // create: POST [base]/[type]
   router.post('/:type', async (req, res) => {
     const resource = parseIncomingResource(req.body, supportedType(req.params.type));
-    const result = await createOne(db, resource, req.get('if-none-exist'));
+    const result = await createOne(db, resource, req.get('if-none-exist'), writerOf(res));
     sendWritten(req, res, result.created ? 201 : 200, result.resource, publicBaseUrl);
   });
 
   // update: PUT [base]/[type]/[id] (201 when it created the resource)
   router.put('/:type/:id', async (req, res) => {
     const resource = parseIncomingResource(req.body, supportedType(req.params.type));
-    const result = await updateOne(db, resource, req.params.id, ifMatchVersion(req));
+    const result = await updateOne(db, resource, req.params.id, ifMatchVersion(req), writerOf(res));
     sendWritten(req, res, result.previous ? 200 : 201, result.resource, publicBaseUrl);
   });
 
   // patch: PATCH [base]/[type]/[id] with application/json-patch+json
   router.patch('/:type/:id', async (req, res) => {
-    const result = await patchOne(db, supportedType(req.params.type), req.params.id, req.body, ifMatchVersion(req));
+    const result = await patchOne(db, supportedType(req.params.type), req.params.id, req.body, ifMatchVersion(req), writerOf(res));
     sendWritten(req, res, 200, result.resource, publicBaseUrl);
   });
 
   // delete: DELETE [base]/[type]/[id]; afterwards a read answers 410 Gone
   router.delete('/:type/:id', async (req, res) => {
     const type = supportedType(req.params.type);
-    const versionId = await deleteOne(db, type, req.params.id);
+    const versionId = await deleteOne(db, type, req.params.id, writerOf(res));
     if (versionId) res.setHeader('ETag', `W/"${versionId}"`);
     sendResource(res, 200, informationOutcome(versionId ? `${type}/${req.params.id} deleted` : `${type}/${req.params.id} did not exist`));
   });

@@ -144,6 +144,9 @@ async function writeVersion(
   await reindexResource(db, type, id, deleted ? undefined : content);
 }
 
+/** Checks the current version (locked) before it is replaced or deleted; throws to refuse. */
+export type WriteGuard = (current: Resource) => void;
+
 export interface UpdateResult<T> {
   resource: T;
   /** The version before this write; undefined when the update created the resource. */
@@ -160,10 +163,11 @@ export interface UpdateResult<T> {
 export async function updateResource<T extends Resource>(
   db: Queryable,
   resource: T & { id: string },
-  options: { ifMatch?: string | undefined } = {},
+  options: { ifMatch?: string | undefined; guard?: WriteGuard } = {},
 ): Promise<UpdateResult<T>> {
   const row = await readRow(db, resource.resourceType, resource.id, true);
   const current = row && !row.deleted ? row : undefined;
+  if (current) options.guard?.(current.content);
   if (options.ifMatch !== undefined && String(current?.version_id) !== options.ifMatch) {
     throw new FhirError(412, [
       issue('conflict', `If-Match W/"${options.ifMatch}" does not match the current version${current ? ` W/"${current.version_id}"` : ' (none)'}`),
@@ -181,9 +185,10 @@ export async function updateResource<T extends Resource>(
  * every earlier version and a read answers 410 Gone. Deleting what does not exist, or is
  * already deleted, changes nothing. Returns the deletion's version, if one was written.
  */
-export async function deleteResource(db: Queryable, type: string, id: string): Promise<string | undefined> {
+export async function deleteResource(db: Queryable, type: string, id: string, guard?: WriteGuard): Promise<string | undefined> {
   const row = await readRow(db, type, id, true);
   if (!row || row.deleted) return undefined;
+  guard?.(row.content);
   const versionId = row.version_id + 1;
   const lastUpdated = new Date();
   const tombstone = withMeta({ resourceType: type, id } as Resource, id, versionId, lastUpdated);
