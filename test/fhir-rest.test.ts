@@ -217,3 +217,30 @@ describe('conditional create, batch and richer transactions', () => {
     expect((await fhir.search('Practitioner', { name: 'bulk-999' })).entry!.filter((e) => e.search?.mode === 'match')).toHaveLength(1);
   });
 });
+
+describe('conflicts', () => {
+  test('two writers creating the same id at once: the one that loses gets 409 and can retry', async () => {
+    // Another writer's transaction creates Practitioner/race-1 and stays open…
+    const other = await hub.db.connect();
+    await other.query('BEGIN');
+    await other.query(
+      `INSERT INTO resources (resource_type, id, version_id, last_updated, content) VALUES ('Practitioner', 'race-1', 1, now(), '{"resourceType":"Practitioner","id":"race-1"}');
+       INSERT INTO resource_history (resource_type, id, version_id, last_updated, content) VALUES ('Practitioner', 'race-1', 1, now(), '{"resourceType":"Practitioner","id":"race-1"}')`,
+    );
+    // …while an integrator creates the same id with PUT; it waits on the other's row, which then commits.
+    const put = fetch(`${hub.baseUrl}/fhir/Practitioner/race-1`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ resourceType: 'Practitioner', id: 'race-1', name: [{ family: 'Second' }] }),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await other.query('COMMIT');
+    other.release();
+    const response = await put;
+    expect(response.status).toBe(409);
+    expect(((await response.json()) as OperationOutcome).issue[0]!.code).toBe('conflict');
+    // A retry sees the committed version and updates it.
+    const retry = await fhir.update<Practitioner>({ resourceType: 'Practitioner', id: 'race-1', name: [{ family: 'Second' }] });
+    expect(retry.meta!.versionId).toBe('2');
+  });
+});
