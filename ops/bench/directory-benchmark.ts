@@ -48,6 +48,7 @@ const rawConfig = {
     deviceStore: { path: '/dev/null', keyFile: '/dev/null' },
   },
   roles: ['api'],
+  auth: { enabled: false },
 };
 parseConfig(rawConfig); // fail here, with the option named, rather than in the child
 const hub = await HubProcess.startWithConfig(mkdtempSync(join(tmpdir(), 'carehub-bench-')), 'bench', rawConfig, { waitForApi: true });

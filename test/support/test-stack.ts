@@ -83,6 +83,8 @@ export async function createTestHubConfig(databaseUrl: string, overrides: Partia
     outbox: { pollIntervalMs: 200, republishAfterMs: 5000 },
     delivery: { attempts: 50, backoffMs: 200 },
     log: { level: process.env['CAREHUB_TEST_LOG'] ?? 'warn' },
+    // Off here: these suites are about the API's behaviour; test/smart-auth.test.ts turns it on.
+    auth: { enabled: false },
     ...overrides,
   };
   return { config: parseConfig(raw), raw, dir, bot };

@@ -82,13 +82,12 @@ export const configSchema = z
       .strict()
       .prefault({}),
     /**
-     * SMART Backend Services authorization of the FHIR API. Off by default until every part of
-     * the project sets it up; a hub with it off logs a warning at start: run such a hub only on
-     * a trusted network.
+     * SMART Backend Services authorization of the FHIR API. On unless switched off; a hub with
+     * it off logs a warning at start: run such a hub only on a trusted network (tests, benchmarks).
      */
     auth: z
       .object({
-        enabled: z.boolean().default(false),
+        enabled: z.boolean().default(true),
         /** The hub's private ES256 key (a JWK) for signing access tokens; the same on every node. */
         signingKeyFile: z.string().min(1).optional(),
         tokenLifetimeSeconds: z.number().int().min(30).max(3600).default(300),

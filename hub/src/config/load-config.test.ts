@@ -11,6 +11,7 @@ const minimal = {
     bot: { userId: '@carehub:carehub.test', passwordFile: 'bot-password' },
     deviceStore: { path: 'device.bin', keyFile: 'device.key' },
   },
+  auth: { signingKeyFile: 'token-signing.jwk' },
 };
 
 function problemsOf(raw: unknown): string {
@@ -29,6 +30,12 @@ describe('an operator starting the hub with a bad configuration is told which op
     expect(config.http.port).toBe(8080);
     expect(config.roles).toEqual(['api', 'outbox-relay', 'delivery']);
     expect(config.delivery.attempts).toBe(25);
+  });
+
+  test('authorization is on unless switched off, and then needs its signing key', () => {
+    expect(parseConfig(minimal).auth.enabled).toBe(true);
+    expect(problemsOf({ ...minimal, auth: {} })).toMatch(/auth\.signingKeyFile: signingKeyFile is required when enabled/);
+    expect(parseConfig({ ...minimal, auth: { enabled: false } }).auth.enabled).toBe(false);
   });
 
   test('a wrong type names the option', () => {
@@ -59,6 +66,7 @@ describe('an operator starting the hub with a bad configuration is told which op
     const config = loadConfigFile(file);
     expect(config.matrix.deviceStore.path).toBe(join(dir, 'device.bin'));
     expect(config.matrix.bot.passwordFile).toBe(join(dir, 'bot-password'));
+    expect(config.auth.signingKeyFile).toBe(join(dir, 'token-signing.jwk'));
   });
 
   test('a file that is not YAML, or is missing, is reported with its path', () => {
