@@ -1,4 +1,4 @@
-import { renderReferralMessage } from './referral-message.js';
+import { ANSWER_HINT, renderReferralMessage } from './referral-message.js';
 
 describe('the referral message a GP reads', () => {
   const view = {
@@ -24,7 +24,7 @@ describe('the referral message a GP reads', () => {
         'From: Aarhus Clinic',
         'Due: 2026-12-01',
         '',
-        'Reply in this room to answer the referral.',
+        ANSWER_HINT,
       ].join('\n'),
     );
     expect(content.formatted_body).toContain('<li><b>Reason:</b> Fall &lt;at&gt; home &amp; bruising</li>');

@@ -1,4 +1,4 @@
-import { CAREHUB_MESSAGE_KEY } from './room-state.js';
+import { CAREHUB_MESSAGE_KEY, STATUS_REQUEST_KEY } from './room-state.js';
 
 /** What a GP needs to see of a referral, already resolved from FHIR by the hub. */
 export interface ReferralView {
@@ -20,7 +20,15 @@ export interface ReferralMessageContent {
   format: 'org.matrix.custom.html';
   formatted_body: string;
   [CAREHUB_MESSAGE_KEY]: { task: string; serviceRequest: string };
+  /**
+   * gematik MSC4300: asks the recipient's client for a processing status. The hub answers the
+   * same way (`de.gematik.response.status`) to every reply it has parsed.
+   */
+  [STATUS_REQUEST_KEY]?: { from_device: string; lifetime: number };
 }
+
+/** How to answer, in words and in the shapes parseAnswerEvent understands. */
+export const ANSWER_HINT = 'Answer in this room: ✅ or "accept" to accept, ❌ or "decline <reason>" to decline, "done" when completed, "help" for more.';
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -44,7 +52,7 @@ export function renderReferralMessage(view: ReferralView): ReferralMessageConten
   ];
   const present = lines.filter((l): l is [string, string] => Boolean(l[1]));
   const title = `New referral: ${view.request}`;
-  const hint = 'Reply in this room to answer the referral.';
+  const hint = ANSWER_HINT;
   return {
     msgtype: 'm.text',
     body: [title, ...present.map(([k, v]) => `${k}: ${v}`), '', hint].join('\n'),
@@ -54,5 +62,22 @@ export function renderReferralMessage(view: ReferralView): ReferralMessageConten
       present.map(([k, v]) => `<li><b>${escapeHtml(k)}:</b> ${escapeHtml(v)}</li>`).join('') +
       `</ul><p><i>${escapeHtml(hint)}</i></p>`,
     [CAREHUB_MESSAGE_KEY]: { task: `Task/${view.taskId}`, serviceRequest: `ServiceRequest/${view.serviceRequestId}` },
+  };
+}
+
+/**
+ * An edit of the referral message (Matrix m.replace) showing the ServiceRequest's new version.
+ * Clients show the new content in place of the old, marked as edited.
+ */
+export function renderReferralEdit(originalEventId: string, current: ReferralMessageContent) {
+  const { [STATUS_REQUEST_KEY]: _request, ...newContent } = current;
+  return {
+    msgtype: 'm.text' as const,
+    body: `* ${current.body}`,
+    format: 'org.matrix.custom.html' as const,
+    formatted_body: `* ${current.formatted_body}`,
+    'm.new_content': { ...newContent, body: current.body.replace(/^New referral:/, 'Referral (updated):'), formatted_body: current.formatted_body.replace('<h4>New referral:', '<h4>Referral (updated):') },
+    'm.relates_to': { rel_type: 'm.replace' as const, event_id: originalEventId },
+    [CAREHUB_MESSAGE_KEY]: current[CAREHUB_MESSAGE_KEY],
   };
 }

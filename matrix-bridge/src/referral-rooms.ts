@@ -1,6 +1,6 @@
 import { EventType, Preset, Visibility, type MatrixClient, type ICreateRoomOpts } from 'matrix-js-sdk';
-import type { ReferralMessageContent } from './referral-message.js';
-import { CAREHUB_ROOM_STATE, type ReferralRoomState } from './room-state.js';
+import { uploadEncryptedFile } from './matrix-media.js';
+import { CAREHUB_ROOM_STATE, type CareHubRoomState, type ReferralRoomState } from './room-state.js';
 
 const MEGOLM = 'm.megolm.v1.aes-sha2';
 const BOT_POWER = 100;
@@ -47,18 +47,23 @@ export class ReferralRooms {
     return roomId;
   }
 
+  /** The bot's own device, named in processing-status requests and answers (MSC4300). */
+  get deviceId(): string {
+    return this.bot.getDeviceId()!;
+  }
+
   /**
-   * Sends the referral. The transaction id makes the send idempotent: the homeserver answers a
-   * repeated PUT with the same txnId from the same device with the first event's id, so a retry
-   * after a crash or a lost response never posts the referral twice.
+   * Sends an event into a referral room, encrypted. The transaction id makes the send
+   * idempotent: the homeserver answers a repeated PUT with the same txnId from the same device
+   * with the first event's id, so a retry after a crash or a lost response never posts twice.
    */
-  async sendReferral(roomId: string, content: ReferralMessageContent, txnId: string): Promise<string> {
-    // Never let a referral leave unencrypted, whatever the room's state turned into.
+  async sendEncrypted(roomId: string, eventType: string, content: object, txnId: string): Promise<string> {
+    // Never let anything leave unencrypted, whatever the room's state turned into.
     if (!(await this.bot.getCrypto()!.isEncryptionEnabledInRoom(roomId))) {
       throw new Error(`room ${roomId} is not encrypted; refusing to send`);
     }
     try {
-      const { event_id } = await this.bot.sendEvent(roomId, EventType.RoomMessage, content as never, txnId);
+      const { event_id } = await this.bot.sendEvent(roomId, eventType as never, content as never, txnId);
       return event_id;
     } catch (error) {
       // Forget the failed local echo, or the retry with the same txnId is refused client-side.
@@ -72,6 +77,27 @@ export class ReferralRooms {
       }
       throw error;
     }
+  }
+
+  /** Sends a file encrypted (Matrix encrypted attachments): the media repository only holds ciphertext. */
+  async sendEncryptedFile(roomId: string, plaintext: Uint8Array, file: { filename: string; mimetype: string }, extra: object, txnId: string): Promise<string> {
+    const content = await uploadEncryptedFile(this.bot, plaintext, file);
+    return this.sendEncrypted(roomId, EventType.RoomMessage, { ...content, ...extra }, txnId);
+  }
+
+  /**
+   * Removes someone from a referral room (their role ended, the referral moved elsewhere). The
+   * bot's Rust crypto starts a new Megolm session for the next message, so whoever left cannot
+   * read what follows even with keys they kept.
+   */
+  async removeMember(roomId: string, userId: string, reason: string): Promise<void> {
+    await this.bot.kick(roomId, userId, reason);
+  }
+
+  /** What a room is to CareHub, from its own state event (undefined for rooms that are not ours). */
+  roomState(roomId: string): CareHubRoomState | undefined {
+    const content = this.bot.getRoom(roomId)?.currentState.getStateEvents(CAREHUB_ROOM_STATE, '')?.getContent();
+    return content && content['kind'] === 'referral' ? (content as CareHubRoomState) : undefined;
   }
 
   private roomOptions(taskId: string, state: ReferralRoomState, invitees: string[]): ICreateRoomOpts {

@@ -16,3 +16,10 @@ export type CareHubRoomState = ReferralRoomState;
 
 /** Content key inside (encrypted) messages that links them to the FHIR resources they carry. */
 export const CAREHUB_MESSAGE_KEY = 'org.carehub.referral';
+
+/** gematik TI-Messenger processing status (MSC4300): the request, carried in a message. */
+export const STATUS_REQUEST_KEY = 'de.gematik.request.status';
+/** …and the answer, an event of its own that references the message it is about. */
+export const STATUS_RESPONSE_EVENT = 'de.gematik.response.status';
+/** gematik MSC4302: which FHIR structure a message's file or resource holds. */
+export const FHIR_STRUCTURE_KEY = 'de.gematik.fhir.structure_definition';
