@@ -20,8 +20,8 @@ export class HubMetrics {
   });
   readonly deliveries = new Counter({
     name: 'carehub_deliveries_total',
-    help: 'Delivery attempts by outcome (delivered, failed)',
-    labelNames: ['outcome'] as const,
+    help: 'Delivery attempts (Matrix events, subscription notifications) by outcome (delivered, failed) and outbox topic',
+    labelNames: ['outcome', 'topic'] as const,
     registers: [this.registry],
   });
 

@@ -54,8 +54,27 @@ export const configSchema = z
             keyFile: z.string().min(1),
           })
           .strict(),
+        /**
+         * Which devices the bot shares room keys with. "cross-signed" (the default): only devices
+         * their owner has verified with their cross-signing key, so a stolen password alone (a
+         * new, unverified login) never reads patient data. "all": every device of a member, for
+         * clients without cross-signing.
+         */
+        keySharing: z.enum(['cross-signed', 'all']).default('cross-signed'),
+        /**
+         * How many recent events per room the bot reads again at start-up, so answers that came
+         * in while the hub was down are acted on (each event at most once).
+         */
+        catchUpEvents: z.number().int().min(1).max(500).default(50),
       })
       .strict(),
+    subscriptions: z
+      .object({
+        /** How long an integrator's endpoint may take to answer one notification. */
+        timeoutMs: z.number().int().min(100).default(10_000),
+      })
+      .strict()
+      .prefault({}),
     outbox: z
       .object({
         /** How often the relay looks for unpublished rows when no NOTIFY woke it. */
@@ -70,8 +89,10 @@ export const configSchema = z
       .object({
         /** Attempts before a delivery job moves to the failed set (the dead-letter queue). */
         attempts: z.number().int().min(1).default(25),
-        /** First retry delay; doubles each attempt (BullMQ exponential backoff). */
+        /** First retry delay; doubles each attempt up to maxBackoffMs. */
         backoffMs: z.number().int().min(10).default(1000),
+        /** Longest wait between two attempts, so work resumes soon after a long outage ends. */
+        maxBackoffMs: z.number().int().min(10).default(60_000),
         concurrency: z.number().int().min(1).max(64).default(4),
         /**
          * How long a worker holds a job before others may take it over. After a crash, the

@@ -1,56 +1,88 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { ServiceRequest, Task } from 'fhir/r4.js';
+import { EventType } from 'matrix-js-sdk';
 import type { Logger } from 'pino';
 import { renderReferralMessage } from '../../../matrix-bridge/src/referral-message.js';
 import type { ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js';
+import { CAREHUB_MESSAGE_KEY, FHIR_STRUCTURE_KEY, STATUS_REQUEST_KEY } from '../../../matrix-bridge/src/room-state.js';
 import type { OutboxJobData } from '../queue/queues.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import { inTransaction, type Database } from '../store/database.js';
-import { lockOutboxRow, markOutboxRowCompleted } from '../store/outbox.js';
+import { isOutboxRowOpen, lockOutboxRow, markOutboxRowCompleted } from '../store/outbox.js';
 import { findResource, readResourceForUpdate, updateResource } from '../store/resource-store.js';
+import { matrixTxnIdFor, recordSentEvents } from './referral-delivery-record.js';
+import { buildReferralPayload, FHIR_JSON, REFERRAL_PAYLOAD_STRUCTURE } from './referral-fhir-payload.js';
 import { buildReferralView } from './referral-view.js';
+import { applyWriteEffects } from '../workflow/write-effects.js';
 import { markTaskDelivered } from './task-delivery-status.js';
 
-export interface DeliverReferralDeps {
+export interface MatrixDeliveryDeps {
   db: Database;
   rooms: ReferralRooms;
   logger: Logger;
 }
 
-/** The Matrix transaction id of an outbox row's message: the same on every retry, by design. */
-export const matrixTxnIdFor = (outboxId: string) => `carehub-outbox-${outboxId}`;
+/** How long the referral asks for a processing status (MSC4300 lifetime): a week, in ms. */
+const STATUS_REQUEST_LIFETIME_MS = 7 * 24 * 3600 * 1000;
+
+/** A referral cancelled (or voided) before it went out is never shown to anyone. */
+const NOT_TO_DELIVER = new Set<Task['status']>(['cancelled', 'entered-in-error']);
 
 /**
- * Delivers one referral: room, message, then (in one transaction) the delivery record, the
- * Task's new status and the outbox row's completion. Safe to run any number of times for the
- * same row: a finished row is skipped, the room is found by alias, and the homeserver answers a
- * repeated send with the first event.
+ * Delivers one referral: room, readable message, FHIR file, then (in one transaction) the
+ * delivery record, the Task's new status and the outbox row's completion. Safe to run any
+ * number of times for the same row: a finished row is skipped, the room is found by alias, and
+ * the homeserver answers a repeated send (same transaction id) with the first event.
  */
-export function deliverReferral({ db, rooms, logger }: DeliverReferralDeps) {
+export function deliverReferral({ db, rooms, logger }: MatrixDeliveryDeps) {
   return async (job: Job<OutboxJobData<'referral.deliver'>>): Promise<string> => {
     const { outboxId, taskId } = job.data;
-    const open = await db.query('SELECT 1 FROM outbox WHERE id = $1 AND completed_at IS NULL', [outboxId]);
-    if (open.rowCount === 0) return 'already delivered';
+    if (!(await isOutboxRowOpen(db, outboxId))) return 'already delivered';
 
     const task = await findResource<Task & { id: string }>(db, 'Task', taskId);
     const requestId = task?.focus?.reference?.replace(/^ServiceRequest\//, '');
     const request = requestId ? await findResource<ServiceRequest & { id: string }>(db, 'ServiceRequest', requestId) : undefined;
     if (!task || !request) throw new UnrecoverableError(`Task/${taskId} or its ServiceRequest is gone`);
+    if (NOT_TO_DELIVER.has(task.status)) {
+      await markOutboxRowCompleted(db, outboxId);
+      logger.info({ outboxId, taskId, status: task.status }, 'referral not delivered: withdrawn before delivery');
+      return 'withdrawn before delivery';
+    }
     const recipients = await resolveMatrixRecipients(db, task.owner);
     if (recipients.length === 0) throw new UnrecoverableError(`Task/${taskId}: its owner no longer has a Matrix endpoint`);
 
     const roomId = await rooms.ensureRoom({ kind: 'referral', task: `Task/${taskId}`, serviceRequest: `ServiceRequest/${request.id}` }, recipients);
-    const eventId = await rooms.sendReferral(roomId, renderReferralMessage(await buildReferralView(db, task, request)), matrixTxnIdFor(outboxId));
+    const message = {
+      ...renderReferralMessage(await buildReferralView(db, task, request)),
+      [STATUS_REQUEST_KEY]: { from_device: rooms.deviceId, lifetime: STATUS_REQUEST_LIFETIME_MS },
+    };
+    const messageEventId = await rooms.sendEncrypted(roomId, EventType.RoomMessage, message, matrixTxnIdFor(outboxId));
+    const payload = Buffer.from(JSON.stringify(await buildReferralPayload(db, task, request)));
+    const fileEventId = await rooms.sendEncryptedFile(
+      roomId,
+      payload,
+      { filename: `referral-${taskId}.fhir.json`, mimetype: FHIR_JSON },
+      {
+        [FHIR_STRUCTURE_KEY]: REFERRAL_PAYLOAD_STRUCTURE,
+        [CAREHUB_MESSAGE_KEY]: { ...message[CAREHUB_MESSAGE_KEY], part: 'fhir' },
+        'm.relates_to': { 'm.in_reply_to': { event_id: messageEventId } },
+      },
+      matrixTxnIdFor(outboxId, 'fhir'),
+    );
 
     await inTransaction(db, async (client) => {
       const row = await lockOutboxRow(client, outboxId);
       if (!row || row.completedAt) return;
-      await client.query('INSERT INTO matrix_deliveries (outbox_id, room_id, event_id) VALUES ($1, $2, $3)', [outboxId, roomId, eventId]);
+      await recordSentEvents(client, outboxId, [
+        { part: 'message', roomId, eventId: messageEventId },
+        { part: 'fhir', roomId, eventId: fileEventId },
+      ]);
       const current = await readResourceForUpdate<Task & { id: string }>(client, 'Task', taskId);
-      await updateResource(client, { ...markTaskDelivered(current, roomId, eventId, new Date()), id: taskId });
+      const { resource, previous } = await updateResource(client, { ...markTaskDelivered(current, roomId, messageEventId, new Date()), id: taskId });
+      await applyWriteEffects(client, resource, 'Task', previous);
       await markOutboxRowCompleted(client, outboxId);
     });
-    logger.info({ outboxId, taskId, roomId, eventId }, 'referral delivered');
-    return eventId;
+    logger.info({ outboxId, taskId, roomId, eventId: messageEventId }, 'referral delivered');
+    return messageEventId;
   };
 }

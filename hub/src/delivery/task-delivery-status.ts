@@ -17,6 +17,8 @@ export function markTaskDelivered(task: Task, roomId: string, eventId: string, a
       { url: 'deliveredAt', valueDateTime: at.toISOString() },
     ],
   };
+  // A quick GP may have answered before the delivery was recorded: keep their newer state.
+  if (task.status !== 'requested') return { ...task, extension: [...(task.extension ?? []).filter((e) => e.url !== MATRIX_DELIVERY_EXTENSION), delivery] };
   return {
     ...task,
     businessStatus: {

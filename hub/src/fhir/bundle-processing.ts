@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from 'fhir/r4.js';
 import { assertCanModify, stampOwner, type Writer } from '../auth/ownership.js';
-import { routeStoredReferral } from '../routing/referral-routing-rule.js';
+import { applyWriteEffects } from '../workflow/write-effects.js';
 import { inTransaction, type Database, type DatabaseClient } from '../store/database.js';
 import { createResources, deleteResource, readResource, updateResource } from '../store/resource-store.js';
 import { existingMatch } from './conditional-create.js';
@@ -145,10 +145,10 @@ async function processTransaction(db: Database, entries: BundleEntry[], writer: 
         outcomes[index] = await runEntry(client, method as Exclude<Method, 'POST'>, targets[index]!, resources[index], entries[index]!, writer).catch((e: unknown) => aboutEntry(e, index));
       }
     }
-    // Routing needs every entry stored: a referral's Task may point at a role created after it.
+    // Effects need every entry stored: a referral's Task may point at a role created after it.
     for (const [index, outcome] of outcomes.entries()) {
       if (outcome?.written) {
-        await routeStoredReferral(client, outcome.written.resource, `${entryPath(index)}.resource`, outcome.written.previous).catch((e: unknown) =>
+        await applyWriteEffects(client, outcome.written.resource, `${entryPath(index)}.resource`, outcome.written.previous).catch((e: unknown) =>
           aboutEntry(e, index),
         );
       }

@@ -2,8 +2,8 @@ import type { Resource } from 'fhir/r4.js';
 // fast-json-patch is CommonJS; under Node's ESM loader only its default export carries applyPatch.
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import { assertCanModify, stampOwner, type Writer } from '../auth/ownership.js';
-import { mayRoute, routeStoredReferral } from '../routing/referral-routing-rule.js';
 import { inTransaction, type Database } from '../store/database.js';
+import { applyWriteEffects, hasWriteEffects } from '../workflow/write-effects.js';
 import { createResource, deleteResource, readResourceForUpdate, updateResource, type UpdateResult } from '../store/resource-store.js';
 import { existingMatch } from './conditional-create.js';
 import { parseIncomingResource } from './incoming-resource.js';
@@ -22,8 +22,8 @@ export interface CreateResult {
 export async function createOne(db: Database, incoming: Resource, ifNoneExist?: string, writer?: Writer): Promise<CreateResult> {
   const resource = stampOwner(incoming, writer);
   // Most creates are one statement, atomic by itself: no transaction round trips needed. Only a
-  // condition to check or a referral to route needs more than one statement.
-  if (!ifNoneExist && !mayRoute(resource)) return { resource: await createResource(db, resource), created: true };
+  // condition to check or a write with effects (a referral to route, a subscriber to notify) needs more.
+  if (!ifNoneExist && !hasWriteEffects(resource)) return { resource: await createResource(db, resource), created: true };
   return inTransaction(db, async (client) => {
     if (ifNoneExist) {
       // Serialises conditional creates of one type, so two cannot both find nothing and both create.
@@ -32,7 +32,7 @@ export async function createOne(db: Database, incoming: Resource, ifNoneExist?: 
       if (existing) return { resource: existing, created: false };
     }
     const stored = await createResource(client, resource);
-    await routeStoredReferral(client, stored, stored.resourceType);
+    await applyWriteEffects(client, stored, stored.resourceType);
     return { resource: stored, created: true };
   });
 }
@@ -46,7 +46,7 @@ export async function updateOne(db: Database, incoming: Resource, urlId: string,
   if (resource.id !== urlId) throw badRequest(`the resource's id (${resource.id ?? 'none'}) must be the id in the URL (${urlId})`, [`${resource.resourceType}.id`]);
   return inTransaction(db, async (client) => {
     const result = await updateResource(client, { ...resource, id: urlId }, { ifMatch, guard: (current) => assertCanModify(current, writer) });
-    await routeStoredReferral(client, result.resource, resource.resourceType, result.previous);
+    await applyWriteEffects(client, result.resource, resource.resourceType, result.previous);
     return result;
   });
 }
@@ -72,7 +72,7 @@ export async function patchOne(db: Database, type: string, id: string, patch: un
     const { versionId: _versionId, lastUpdated: _lastUpdated, ...clientMeta } = meta ?? {};
     const resource = parseIncomingResource(Object.keys(clientMeta).length > 0 ? { ...withoutMeta, meta: clientMeta } : withoutMeta, type);
     const result = await updateResource(client, { ...stampOwner(resource, writer), id }, { ifMatch });
-    await routeStoredReferral(client, result.resource, type, result.previous);
+    await applyWriteEffects(client, result.resource, type, result.previous);
     return result;
   });
 }

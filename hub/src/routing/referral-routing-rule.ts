@@ -17,11 +17,6 @@ export function isReferralToDeliver(resource: Resource): resource is Task & { id
   );
 }
 
-/** Whether storing this resource can ever ask for a delivery (so it needs the routing step). */
-export function mayRoute(resource: Resource): boolean {
-  return resource.resourceType === 'Task';
-}
-
 /**
  * Runs inside the write's transaction after a resource is stored. A Task that has just become a
  * referral to deliver (created so, or updated into it from, say, a draft) gets an outbox row,

@@ -1,9 +1,28 @@
 import type { Queryable } from './database.js';
 
+/** A short message from the bot into a referral room (a confirmation, a refusal, a change). */
+export interface RoomNotice {
+  /** Empty for a bare processing status. */
+  text: string;
+  /** The event the notice answers, shown as a reply in clients. */
+  inReplyTo?: string;
+  /**
+   * The hub's processing status for that event (gematik MSC4300 `de.gematik.response.status`):
+   * whether the hub could act on it.
+   */
+  status?: 'success' | 'error';
+}
+
 /** The kinds of work the outbox carries, with the payload each one needs. */
 export interface OutboxTopics {
   /** Put a referral (a Task with its ServiceRequest) into the recipient's Matrix room. */
   'referral.deliver': { taskId: string };
+  /** Show the ServiceRequest's current version in the room, as an edit of the referral message. */
+  'referral.edit': { taskId: string };
+  /** A notice from the bot in the referral's room. */
+  'room.notice': { taskId: string; notice: RoomNotice };
+  /** Tell a Subscription's endpoint that a resource changed (FHIR R4 rest-hook). */
+  'subscription.notify': { subscriptionId: string; resourceType: string; resourceId: string; versionId: string };
 }
 export type OutboxTopic = keyof OutboxTopics;
 
@@ -28,6 +47,11 @@ export async function lockOutboxRow(db: Queryable, id: string): Promise<OutboxRo
   );
   const row = result.rows[0];
   return row && { id: row.id, topic: row.topic, payload: row.payload, completedAt: row.completed_at };
+}
+
+export async function isOutboxRowOpen(db: Queryable, id: string): Promise<boolean> {
+  const result = await db.query('SELECT 1 FROM outbox WHERE id = $1 AND completed_at IS NULL', [id]);
+  return (result.rowCount ?? 0) > 0;
 }
 
 export async function markOutboxRowCompleted(db: Queryable, id: string): Promise<void> {

@@ -1,0 +1,22 @@
+import type { Job } from 'bullmq';
+import type { OutboxJobData } from '../queue/queues.js';
+import type { OutboxTopic } from '../store/outbox.js';
+import { deliverReferral, type MatrixDeliveryDeps } from './deliver-referral.js';
+import { deliverReferralEdit } from './deliver-referral-edit.js';
+import { deliverRoomNotice } from './deliver-room-notice.js';
+
+type MatrixTopic = Extract<OutboxTopic, 'referral.deliver' | 'referral.edit' | 'room.notice'>;
+
+/** The processor of the matrix-delivery queue: every event the bot sends, by outbox topic (the job name). */
+export function matrixDeliveryProcessor(deps: MatrixDeliveryDeps) {
+  const processors: { [K in MatrixTopic]: (job: Job<OutboxJobData<K>>) => Promise<string> } = {
+    'referral.deliver': deliverReferral(deps),
+    'referral.edit': deliverReferralEdit(deps),
+    'room.notice': deliverRoomNotice(deps),
+  };
+  return (job: Job<OutboxJobData>): Promise<string> => {
+    const processor = processors[job.name as MatrixTopic];
+    if (!processor) throw new Error(`the matrix-delivery queue got a job it does not know: ${job.name}`);
+    return processor(job as never);
+  };
+}
