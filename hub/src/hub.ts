@@ -6,13 +6,16 @@ import type { Logger } from 'pino';
 import { startBotClient, type BotClient } from '../../matrix-bridge/src/bot-client.js';
 import { ReferralRooms } from '../../matrix-bridge/src/referral-rooms.js';
 import type { CareHubConfig } from './config/config-schema.js';
-import { deliverReferral } from './delivery/deliver-referral.js';
+import { matrixDeliveryProcessor } from './delivery/matrix-delivery-worker.js';
+import { ReferralRoomEvents } from '../../matrix-bridge/src/referral-room-events.js';
+import { deliverSubscriptionNotification } from './subscriptions/deliver-notification.js';
+import { actOnReferralRoomEvent } from './workflow/act-on-room-event.js';
 import { loadFhirDefinitions } from './fhir/resource-validator.js';
 import { tokenSignerFromFile } from './auth/access-token.js';
 import { createApp } from './http/app.js';
 import { HubMetrics } from './metrics.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
-import { createQueues, producerConnection, QUEUE_FOR_TOPIC, workerConnection } from './queue/queues.js';
+import { cappedExponentialBackoff, createQueues, producerConnection, QUEUE_FOR_TOPIC, workerConnection } from './queue/queues.js';
 import { createDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
 
@@ -45,7 +48,12 @@ function listen(app: ReturnType<typeof createApp>, host: string, port: number): 
 export async function startHub(config: CareHubConfig, logger: Logger): Promise<RunningHub> {
   const stops: Array<() => Promise<unknown>> = [];
   const stop = async () => {
-    for (const fn of stops.reverse()) await fn().catch((error: unknown) => logger.warn({ err: error }, 'error during shutdown'));
+    for (const fn of stops.reverse()) {
+      const started = Date.now();
+      logger.debug({ step: fn.toString().slice(0, 80) }, 'shutdown step');
+      await fn().catch((error: unknown) => logger.warn({ err: error }, 'error during shutdown'));
+      if (Date.now() - started > 2000) logger.warn({ step: fn.toString().slice(0, 80), ms: Date.now() - started }, 'a shutdown step was slow');
+    }
   };
   const metrics = new HubMetrics();
   const db = createDatabase(config.database.url, config.database.poolSize);
@@ -55,6 +63,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
     let bot: BotClient | undefined;
+    let roomEvents: ReferralRoomEvents | undefined;
     if (config.roles.includes('delivery')) {
       bot = await startBotClient({
         homeserverUrl: config.matrix.homeserverUrl,
@@ -63,26 +72,46 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         deviceDisplayName: config.matrix.bot.displayName,
         deviceStorePath: config.matrix.deviceStore.path,
         deviceStoreKey: await readDeviceStoreKey(config.matrix.deviceStore.keyFile),
+        keySharing: config.matrix.keySharing,
+        catchUpEvents: config.matrix.catchUpEvents,
         logger: logger.child({ component: 'matrix-bot' }),
+        // Listening before the first sync: the start-up replay of recent events is how answers
+        // sent while the hub was down are acted on.
+        beforeSync: (client) => {
+          roomEvents = new ReferralRoomEvents(client, actOnReferralRoomEvent(db, logger.child({ component: 'room-events' })), logger.child({ component: 'room-events' }));
+          roomEvents.start();
+        },
       });
       stops.push(() => bot!.stop());
+      stops.push(() => roomEvents?.stop() ?? Promise.resolve());
       const rooms = new ReferralRooms(bot.client, config.matrix.serverName);
       const connection = workerConnection(config);
       stops.push(async () => connection.disconnect());
-      const worker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], deliverReferral({ db, rooms, logger }), {
+      const workerOptions = {
         connection,
         prefix: config.redis.queuePrefix,
-        concurrency: config.delivery.concurrency,
         lockDuration: config.delivery.lockDurationMs,
         stalledInterval: config.delivery.lockDurationMs,
+        settings: { backoffStrategy: cappedExponentialBackoff(config.delivery.backoffMs, config.delivery.maxBackoffMs) },
+      };
+      const matrixWorker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], matrixDeliveryProcessor({ db, rooms, logger }), {
+        ...workerOptions,
+        concurrency: config.delivery.concurrency,
       });
-      worker.on('completed', () => metrics.deliveries.inc({ outcome: 'delivered' }));
-      worker.on('failed', (job, error) => {
-        metrics.deliveries.inc({ outcome: 'failed' });
-        logger.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'delivery attempt failed');
-      });
-      worker.on('error', (error) => logger.warn({ err: error.message }, 'delivery worker error'));
-      stops.push(() => worker.close());
+      const notificationWorker = new Worker(
+        QUEUE_FOR_TOPIC['subscription.notify'],
+        deliverSubscriptionNotification({ db, logger: logger.child({ component: 'subscriptions' }), timeoutMs: config.subscriptions.timeoutMs }),
+        { ...workerOptions, concurrency: config.delivery.concurrency },
+      );
+      for (const worker of [matrixWorker, notificationWorker]) {
+        worker.on('completed', (job) => metrics.deliveries.inc({ outcome: 'delivered', topic: job.name }));
+        worker.on('failed', (job, error) => {
+          metrics.deliveries.inc({ outcome: 'failed', topic: job?.name ?? 'unknown' });
+          logger.warn({ jobId: job?.id, topic: job?.name, attempt: job?.attemptsMade, err: error.message }, 'delivery attempt failed');
+        });
+        worker.on('error', (error) => logger.warn({ err: error.message }, 'delivery worker error'));
+        stops.push(() => worker.close());
+      }
     }
 
     if (config.roles.includes('outbox-relay')) {

@@ -1,5 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import { ClientEvent, createClient, SyncState, type MatrixClient } from 'matrix-js-sdk';
+import { AllDevicesIsolationMode, OnlySignedDevicesIsolationMode } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import type { Logger } from 'pino';
 import { BotDeviceStore, type BotSession } from './bot-device-store.js';
 import { quietSdkGlobalLogger, sdkLoggerFor } from './sdk-logger.js';
@@ -13,6 +14,12 @@ export interface BotClientOptions {
   deviceStorePath: string;
   /** 32 bytes; the file key and the crypto store's own key are derived from it. */
   deviceStoreKey: Buffer;
+  /** Which devices get room keys: only those their owner cross-signed (default), or all. */
+  keySharing?: 'cross-signed' | 'all';
+  /** Recent events per room the first sync replays (so answers sent while the hub was down are seen). */
+  catchUpEvents?: number;
+  /** Called with the client before its first sync, to attach listeners that must see it. */
+  beforeSync?: (client: MatrixClient) => void;
   logger: Logger;
 }
 
@@ -67,6 +74,31 @@ function waitForFirstSync(client: MatrixClient): Promise<void> {
 }
 
 /**
+ * Gives the bot cross-signing keys and signs its device with them, so GPs' clients (and a
+ * hub that shares keys only with cross-signed devices) can tell the bot's device is the bot's
+ * own. Done once: later starts find the keys in the crypto store. Synapse lets an account's
+ * first upload of cross-signing keys through without interactive auth; a replacement needs
+ * the password.
+ */
+async function bootstrapCrossSigning(client: MatrixClient, options: BotClientOptions): Promise<void> {
+  const crypto = client.getCrypto()!;
+  if (await crypto.isCrossSigningReady()) return;
+  await crypto.bootstrapCrossSigning({
+    authUploadDeviceSigningKeys: async (makeRequest) => {
+      try {
+        await makeRequest(null);
+      } catch {
+        await makeRequest({
+          type: 'm.login.password',
+          identifier: { type: 'm.id.user', user: options.userId },
+          password: await options.readPassword(),
+        } as never);
+      }
+    },
+  });
+}
+
+/**
  * Starts the hub's Matrix bot with end-to-end encryption (matrix-js-sdk Rust crypto). The same
  * device and crypto store are reused on every start; only the very first start logs in.
  */
@@ -99,11 +131,14 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
     cryptoDatabasePrefix: CRYPTO_DB_PREFIX,
     storageKey: deriveKey(options.deviceStoreKey, 'crypto-store'),
   });
+  await bootstrapCrossSigning(client, options);
+  client.getCrypto()!.setDeviceIsolationMode(options.keySharing === 'all' ? new AllDevicesIsolationMode(false) : new OnlySignedDevicesIsolationMode());
   await deviceStore.flushIfStale();
+  options.beforeSync?.(client);
   const firstSync = waitForFirstSync(client);
   // No lazy loading of members: the bot must know every member, invited ones included, to
   // share room keys with them (lazily loaded member lists missed fresh invites).
-  await client.startClient({ initialSyncLimit: 1, lazyLoadMembers: false });
+  await client.startClient({ initialSyncLimit: options.catchUpEvents ?? 50, lazyLoadMembers: false });
   await firstSync;
   options.logger.info({ deviceId: session.deviceId }, 'bot device synced');
   return {

@@ -28,11 +28,17 @@ databasePrototype.transaction = function (this: IDBDatabase, ...args: Parameters
   return tx;
 } as IDBDatabase['transaction'];
 
-function deleteDatabase(name: string): Promise<void> {
+/**
+ * Deletes an in-memory crypto database. The Rust crypto closes its connections when the client
+ * stops, but an operation still in flight can hold one a while longer; the deletion then waits
+ * ("blocked") and finishes by itself once it closes. Shutdown does not wait for that forever.
+ */
+function deleteDatabase(name: string, blockedWaitMs = 3000): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = indexedDB.deleteDatabase(name);
     req.onsuccess = () => resolve();
     req.onerror = () => reject(req.error);
+    req.onblocked = () => setTimeout(resolve, blockedWaitMs);
   });
 }
 
