@@ -10,7 +10,15 @@ import {
 import { pino } from 'pino';
 import { quietSdkGlobalLogger, sdkLoggerFor } from '../../matrix-bridge/src/sdk-logger.js';
 import { CAREHUB_MESSAGE_KEY } from '../../matrix-bridge/src/room-state.js';
+import type { EncryptedFile } from '../../matrix-bridge/src/encrypted-attachment.js';
+import { downloadEncryptedFile } from '../../matrix-bridge/src/matrix-media.js';
 import type { RegisteredMatrixUser } from '../../matrix-bridge/src/synapse-user-registration.js';
+
+/** The readable referral message for a Task (not its FHIR file, nor an edit of it). */
+function isReferralMessage(event: MatrixEvent, taskId: string): boolean {
+  const content = event.getContent();
+  return event.getType() === 'm.room.message' && content['msgtype'] === 'm.text' && !content['m.relates_to'] && content[CAREHUB_MESSAGE_KEY]?.task === `Task/${taskId}`;
+}
 
 /**
  * A GP's own Matrix client, independent of the hub: its own account, device and Rust crypto
@@ -28,8 +36,12 @@ export class GpMatrixClient {
     private readonly accessToken: string,
   ) {}
 
-  /** Logs in as `user` (a device of its own) and syncs. */
-  static async start(homeserverUrl: string, user: RegisteredMatrixUser): Promise<GpMatrixClient> {
+  /**
+   * Logs in as `user` (a device of its own), sets up cross-signing as Element does at a first
+   * login (so the hub, which by default shares keys only with cross-signed devices, trusts this
+   * device), and syncs. With `crossSign: false` it stays an unverified device.
+   */
+  static async start(homeserverUrl: string, user: RegisteredMatrixUser & { password?: string }, options: { crossSign?: boolean } = {}): Promise<GpMatrixClient> {
     quietSdkGlobalLogger();
     const client = createClient({
       baseUrl: homeserverUrl,
@@ -39,12 +51,27 @@ export class GpMatrixClient {
       logger: sdkLoggerFor(pino({ level: 'error' })),
     });
     await client.initRustCrypto({ useIndexedDB: false });
+    if (options.crossSign !== false) {
+      await client.getCrypto()!.bootstrapCrossSigning({
+        // The account's first cross-signing upload needs no password (Synapse); a new identity for
+        // an account that had one does.
+        authUploadDeviceSigningKeys: async (makeRequest) => {
+          try {
+            await makeRequest(null);
+          } catch (error) {
+            if (!user.password) throw error;
+            await makeRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: user.userId }, password: user.password } as never);
+          }
+        },
+        setupNewCrossSigning: true,
+      });
+    }
     const gp = new GpMatrixClient(client, user.userId, homeserverUrl, user.accessToken);
     client.on(RoomMemberEvent.Membership, (_event, member) => {
       if (member.userId === user.userId && member.membership === 'invite') void client.joinRoom(member.roomId).catch(() => undefined);
     });
     client.on(MatrixEventEvent.Decrypted, (event) => {
-      if (event.getType() === 'm.room.message' && !event.isDecryptionFailure()) {
+      if (!event.isDecryptionFailure() && event.getType() !== 'm.room.encrypted') {
         gp.decrypted.push(event);
         gp.waiters.forEach((w) => w());
       }
@@ -63,19 +90,24 @@ export class GpMatrixClient {
     return gp;
   }
 
-  /** Decrypted referral messages this client has seen for a Task. */
+  /** Decrypted referral messages (the readable text, not the FHIR file) this client has seen for a Task. */
   referralsFor(taskId: string): MatrixEvent[] {
-    return this.decrypted.filter((e) => e.getContent()[CAREHUB_MESSAGE_KEY]?.task === `Task/${taskId}`);
+    return this.decrypted.filter((e) => isReferralMessage(e, taskId));
   }
 
-  /** Waits until the GP's client has decrypted a referral for the Task. */
-  async waitForReferral(taskId: string, timeoutMs = 60_000): Promise<MatrixEvent> {
-    const found = () => this.referralsFor(taskId)[0];
+  /** Decrypted events in a room, in the order this client decrypted them. */
+  eventsIn(roomId: string): MatrixEvent[] {
+    return this.decrypted.filter((e) => e.getRoomId() === roomId);
+  }
+
+  /** Waits until a decrypted event matches (checked against everything seen so far, then each new one). */
+  async waitForEvent(description: string, matches: (event: MatrixEvent) => boolean, timeoutMs = 60_000): Promise<MatrixEvent> {
+    const found = () => this.decrypted.find(matches);
     if (found()) return found()!;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(check);
-        reject(new Error(`no decrypted referral for Task/${taskId} within ${timeoutMs} ms`));
+        reject(new Error(`no decrypted event: ${description} within ${timeoutMs} ms`));
       }, timeoutMs);
       const check = () => {
         const event = found();
@@ -86,6 +118,42 @@ export class GpMatrixClient {
       };
       this.waiters.add(check);
     });
+  }
+
+  /** Waits for the bot's notice that answers `eventId` (a reply to it). */
+  waitForNoticeAbout(eventId: string, timeoutMs = 60_000): Promise<MatrixEvent> {
+    return this.waitForEvent(
+      `a notice replying to ${eventId}`,
+      (e) => e.getContent()['msgtype'] === 'm.notice' && e.getContent()['m.relates_to']?.['m.in_reply_to']?.event_id === eventId,
+      timeoutMs,
+    );
+  }
+
+  /** Sends a text message (encrypted, as any client would), optionally as a reply. */
+  async say(roomId: string, body: string, inReplyTo?: string): Promise<string> {
+    const content = { msgtype: 'm.text', body, ...(inReplyTo ? { 'm.relates_to': { 'm.in_reply_to': { event_id: inReplyTo } } } : {}) };
+    return (await this.client.sendEvent(roomId, 'm.room.message' as never, content as never)).event_id;
+  }
+
+  /** Reacts to an event with an emoji (an m.annotation), as Element's reaction button does. */
+  async react(event: MatrixEvent, key: string): Promise<string> {
+    const content = { 'm.relates_to': { rel_type: 'm.annotation', event_id: event.getId(), key } };
+    return (await this.client.sendEvent(event.getRoomId()!, 'm.reaction' as never, content as never)).event_id;
+  }
+
+  /** Downloads and decrypts an m.file's encrypted attachment with this GP's own access token. */
+  async downloadFile(content: Record<string, unknown>): Promise<Buffer> {
+    return downloadEncryptedFile(this.homeserverUrl, this.accessToken, content['file'] as EncryptedFile);
+  }
+
+  /** Sends a read receipt for an event, as a client does when the GP opens the room. */
+  async markRead(event: MatrixEvent): Promise<void> {
+    await this.client.sendReadReceipt(event);
+  }
+
+  /** Waits until the GP's client has decrypted a referral for the Task. */
+  async waitForReferral(taskId: string, timeoutMs = 60_000): Promise<MatrixEvent> {
+    return this.waitForEvent(`the referral for Task/${taskId}`, (e) => isReferralMessage(e, taskId), timeoutMs);
   }
 
   /**

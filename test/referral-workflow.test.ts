@@ -1,0 +1,177 @@
+import type { Bundle, Communication, Subscription, Task } from 'fhir/r4.js';
+import type { MatrixEvent } from 'matrix-js-sdk';
+import { createLogger } from '../hub/src/logger.js';
+import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
+import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
+import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';
+import { SubscriberEndpoint } from './support/subscriber-endpoint.js';
+import { createTestDatabase, createTestHubConfig, registerTestUser, stack } from './support/test-stack.js';
+import { waitFor } from './support/wait-for.js';
+
+// The GP's side of a referral, end to end on the real stack: the referral arrives in the GP's
+// own Matrix client, the GP answers the way Element lets them (reading, a reaction, a reply, a
+// command), the Task moves, the bot confirms in the room, and the integrator's subscription
+// endpoint hears of every change.
+let hub: RunningHub;
+let gp: GpMatrixClient;
+let fhir: TypedFhirClient;
+let subscriber: SubscriberEndpoint;
+let roleId: string;
+let dropDatabase: () => Promise<void>;
+const TIMEOUT = 120_000;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  dropDatabase = database.drop;
+  const setup = await createTestHubConfig(database.url);
+  hub = await startHub(setup.config, createLogger(setup.config.log.level));
+  fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
+  gp = await GpMatrixClient.start(stack.homeserverUrl, await registerTestUser('gp-workflow'));
+  roleId = idOf(await fhir.transaction(gpPracticeBundle(gp.userId)), 'PractitionerRole');
+  subscriber = await SubscriberEndpoint.start();
+  await fhir.create<Subscription>({
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: "The clinic's referral system follows its referrals",
+    criteria: `Task?owner=PractitionerRole/${roleId}`,
+    channel: { type: 'rest-hook', endpoint: subscriber.url, payload: 'application/fhir+json', header: ['Authorization: Bearer clinic-secret'] },
+  });
+}, TIMEOUT);
+
+afterAll(async () => {
+  gp?.stop();
+  await hub?.stop();
+  await subscriber?.stop();
+  await dropDatabase?.();
+});
+
+async function postReferral(reason: string): Promise<{ taskId: string; message: MatrixEvent }> {
+  const taskId = idOf(await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`, reason)), 'Task');
+  return { taskId, message: await gp.waitForReferral(taskId) };
+}
+
+function taskReaches(taskId: string, status: Task['status']): Promise<Task> {
+  return waitFor(async () => {
+    const task = await fhir.read<Task>('Task', taskId);
+    return task.status === status ? task : undefined;
+  }, `Task/${taskId} to become ${status}`);
+}
+
+/** The statuses the subscriber was told of, in order (a version that changed only details repeats its status once). */
+function notifiedStatuses(taskId: string): Array<Task['status']> {
+  return subscriber.resourcesFor<Task>('Task', taskId).map((t) => t.status).filter((s, i, all) => s !== all[i - 1]);
+}
+
+function taskDelivered(taskId: string): Promise<Task> {
+  return waitFor(async () => {
+    const task = await fhir.read<Task>('Task', taskId);
+    return task.extension?.some((e) => e.url.endsWith('/matrix-delivery')) ? task : undefined;
+  }, `Task/${taskId} to record its delivery`);
+}
+
+test('the GP reads the referral (Task received) and accepts it with ✅; the bot confirms; the subscriber hears each change', async () => {
+  const { taskId, message } = await postReferral('Follow-up after hip replacement');
+
+  // The structured referral travels beside the readable one, as an encrypted FHIR file.
+  const file = await gp.waitForEvent('the FHIR file', (e) => e.getContent()['msgtype'] === 'm.file' && e.getContent()['org.carehub.referral']?.task === `Task/${taskId}`);
+  expect(file.getContent()['info']).toMatchObject({ mimetype: 'application/fhir+json' });
+  expect(file.isEncrypted()).toBe(true);
+  const payload = JSON.parse((await gp.downloadFile(file.getContent())).toString()) as Bundle;
+  expect(payload.entry!.map((e) => e.resource!.resourceType)).toEqual(['Task', 'ServiceRequest', 'Patient']);
+  expect(payload.entry![0]!.resource!.id).toBe(taskId);
+  // The referral asks for a processing status (MSC4300), naming the bot's device.
+  expect(message.getContent()['de.gematik.request.status']).toMatchObject({ from_device: hub.bot!.deviceId });
+
+  expect((await taskDelivered(taskId)).businessStatus?.coding?.[0]?.code).toBe('delivered');
+  await gp.markRead(message);
+  const received = await taskReaches(taskId, 'received');
+  expect(received.businessStatus?.coding?.[0]?.code).toBe('read');
+
+  const reaction = await gp.react(message, '✅');
+  const accepted = await taskReaches(taskId, 'accepted');
+  expect(accepted.note?.at(-1)?.authorReference?.reference).toBe(`PractitionerRole/${roleId}`);
+  const confirmation = await gp.waitForNoticeAbout(reaction);
+  expect(confirmation.getContent()['body']).toBe('✅ Accepted by Dr. Karen Jensen. The requester has been told.');
+
+  await waitFor(async () => (notifiedStatuses(taskId).includes('accepted') ? true : undefined), 'the accepted Task at the subscriber');
+  expect(notifiedStatuses(taskId)).toEqual(['requested', 'received', 'accepted']);
+  const notification = subscriber.received.find((r) => r.path.endsWith(`/Task/${taskId}`))!;
+  expect(notification.headers['authorization']).toBe('Bearer clinic-secret');
+  expect(notification.headers['content-type']).toBe('application/fhir+json');
+}, TIMEOUT);
+
+test('the GP declines with ❌ and a reason; the Task is rejected with that reason, and the hub answers with a processing status', async () => {
+  const { taskId, message } = await postReferral('Wound care at home');
+  const reply = await gp.say(message.getRoomId()!, '❌ no capacity until March', message.getId());
+
+  const rejected = await taskReaches(taskId, 'rejected');
+  expect(rejected.statusReason?.text).toBe('no capacity until March');
+  const notice = await gp.waitForNoticeAbout(reply);
+  expect(notice.getContent()['body']).toBe('❌ Declined by Dr. Karen Jensen: no capacity until March. The requester has been told.');
+  const status = await gp.waitForEvent('the processing status of the reply', (e) => e.getType() === 'de.gematik.response.status' && e.getContent()['m.relates_to']?.event_id === reply);
+  expect(status.getContent()).toMatchObject({ status: 'success', from_device: hub.bot!.deviceId });
+  await waitFor(async () => (notifiedStatuses(taskId).includes('rejected') ? true : undefined), 'the rejected Task at the subscriber');
+  expect(notifiedStatuses(taskId)).toEqual(['requested', 'received', 'rejected']);
+}, TIMEOUT);
+
+test('a GP cannot complete what they have not accepted; after accepting, "done" with a note completes the Task; the API refuses to reopen it (409)', async () => {
+  const { taskId, message } = await postReferral('Medication review');
+  const roomId = message.getRoomId()!;
+
+  const early = await gp.say(roomId, 'done');
+  const refusal = await gp.waitForNoticeAbout(early);
+  expect(refusal.getContent()['body']).toBe('⚠️ Accept the referral before marking it completed.');
+  const errorStatus = await gp.waitForEvent('an error status', (e) => e.getType() === 'de.gematik.response.status' && e.getContent()['m.relates_to']?.event_id === early);
+  expect(errorStatus.getContent()['status']).toBe('error');
+  expect((await fhir.read<Task>('Task', taskId)).status).toBe('received'); // the message showed the GP read it
+
+  await gp.waitForNoticeAbout(await gp.say(roomId, '/accept'));
+  await gp.say(roomId, 'done: visit booked for Monday 10:00');
+  const completed = await taskReaches(taskId, 'completed');
+  expect(completed.output?.[0]?.valueString).toBe('visit booked for Monday 10:00');
+  expect(completed.executionPeriod?.end).toBeDefined();
+  const history = await fhir.history('Task', taskId);
+  const statuses = history.entry!.map((e) => (e.resource as Task).status).reverse();
+  expect(statuses.filter((s, i) => s !== statuses[i - 1])).toEqual(['requested', 'received', 'accepted', 'in-progress', 'completed']);
+
+  const reopen = await fetch(`${hub.baseUrl}/fhir/Task/${taskId}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/fhir+json' },
+    body: JSON.stringify({ ...completed, status: 'in-progress' }),
+  });
+  expect(reopen.status).toBe(409);
+  expect(((await reopen.json()) as { issue: Array<{ diagnostics: string }> }).issue[0]!.diagnostics).toContain('is completed; it cannot become in-progress');
+}, TIMEOUT);
+
+test("the GP's other words reach the requester as a Communication about the Task", async () => {
+  const { taskId, message } = await postReferral('Diabetes follow-up');
+  await gp.say(message.getRoomId()!, 'Could you send the latest HbA1c results?');
+  const found = await waitFor(async () => {
+    const bundle = await fhir.search('Communication', { 'part-of': `Task/${taskId}` });
+    return bundle.entry?.length ? (bundle.entry[0]!.resource as Communication) : undefined;
+  }, 'the Communication');
+  expect(found.payload?.[0]?.contentString).toBe('Could you send the latest HbA1c results?');
+  expect(found.sender?.reference).toBe(`PractitionerRole/${roleId}`);
+}, TIMEOUT);
+
+test('the integrator edits the ServiceRequest (an m.replace edit in the room) and then cancels the referral (a notice; answers refused)', async () => {
+  const response = await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`, 'Falls assessment'));
+  const taskId = idOf(response, 'Task');
+  const message = await gp.waitForReferral(taskId);
+  await taskDelivered(taskId);
+
+  const requestId = idOf(response, 'ServiceRequest');
+  const request = await fhir.read<import('fhir/r4.js').ServiceRequest>('ServiceRequest', requestId);
+  await fhir.update({ ...request, id: requestId, reasonCode: [{ text: 'Falls assessment and home safety check' }] });
+  const edit = await gp.waitForEvent('the edit', (e) => e.getContent()['m.relates_to']?.rel_type === 'm.replace' && e.getContent()['m.relates_to']?.event_id === message.getId());
+  expect(edit.getContent()['m.new_content']['body']).toContain('Reason: Falls assessment and home safety check');
+
+  const task = await fhir.read<Task>('Task', taskId);
+  await fhir.update({ ...task, id: taskId, status: 'cancelled', statusReason: { text: 'patient admitted to hospital' } });
+  await gp.waitForEvent('the cancellation notice', (e) => e.getRoomId() === message.getRoomId() && String(e.getContent()['body']).startsWith('🚫 This referral was cancelled by the requester: patient admitted to hospital'));
+
+  const late = await gp.react(message, '✅');
+  expect((await gp.waitForNoticeAbout(late)).getContent()['body']).toBe('⚠️ This referral is already cancelled; it cannot be accepted now.');
+  expect((await fhir.read<Task>('Task', taskId)).status).toBe('cancelled');
+}, TIMEOUT);

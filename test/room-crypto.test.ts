@@ -1,0 +1,115 @@
+import type { PractitionerRole, Task } from 'fhir/r4.js';
+import { createLogger } from '../hub/src/logger.js';
+import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { ReferralRooms } from '../matrix-bridge/src/referral-rooms.js';
+import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
+import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
+import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '../hub/src/routing/matrix-address.js';
+import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';
+import { createTestDatabase, createTestHubConfig, registerTestUser, stack } from './support/test-stack.js';
+import { waitFor } from './support/wait-for.js';
+
+// Crypto hygiene of the referral rooms: the bot's device is cross-signed, room keys go only to
+// devices their owners verified (the default for health data), and a member who is removed
+// cannot read what is said after they left.
+let hub: RunningHub;
+let fhir: TypedFhirClient;
+let dropDatabase: () => Promise<void>;
+const clients: GpMatrixClient[] = [];
+const TIMEOUT = 120_000;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  dropDatabase = database.drop;
+  const setup = await createTestHubConfig(database.url);
+  hub = await startHub(setup.config, createLogger(setup.config.log.level));
+  fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
+}, TIMEOUT);
+
+afterAll(async () => {
+  clients.forEach((c) => c.stop());
+  await hub?.stop();
+  await dropDatabase?.();
+});
+
+async function gpClient(user: Parameters<typeof GpMatrixClient.start>[1], options: { crossSign?: boolean } = {}): Promise<GpMatrixClient> {
+  const client = await GpMatrixClient.start(stack.homeserverUrl, user, options);
+  clients.push(client);
+  return client;
+}
+
+/** A second login (a new device) of an existing account, as a GP signing in on a new laptop. */
+async function secondDevice(userId: string, password: string) {
+  const response = await fetch(new URL('/_matrix/client/v3/login', stack.homeserverUrl), {
+    method: 'POST',
+    body: JSON.stringify({ type: 'm.login.password', identifier: { type: 'm.id.user', user: userId }, password }),
+  });
+  const body = (await response.json()) as { user_id: string; access_token: string; device_id: string };
+  return { userId: body.user_id, accessToken: body.access_token, deviceId: body.device_id };
+}
+
+test("the bot's device is cross-signed by the bot, so GPs' clients can tell it is the hub's own", async () => {
+  const gp = await gpClient(await registerTestUser('gp-trust'));
+  const status = await waitFor(async () => {
+    await gp.client.getCrypto()!.getUserDeviceInfo([hub.bot!.client.getUserId()!], true);
+    const s = await gp.client.getCrypto()!.getDeviceVerificationStatus(hub.bot!.client.getUserId()!, hub.bot!.deviceId);
+    return s?.signedByOwner ? s : undefined;
+  }, "the bot's cross-signed device");
+  expect(status.signedByOwner).toBe(true);
+  expect(await hub.bot!.client.getCrypto()!.isCrossSigningReady()).toBe(true);
+}, TIMEOUT);
+
+test('by default a GP device that its owner never verified gets no room key: it cannot read the referral, the verified device can', async () => {
+  const account = await registerTestUser('gp-two-devices');
+  const verified = await gpClient(account);
+  const unverified = await gpClient({ ...(await secondDevice(account.userId, account.password)), password: account.password }, { crossSign: false });
+  const roleId = idOf(await fhir.transaction(gpPracticeBundle(account.userId)), 'PractitionerRole');
+
+  const taskId = idOf(await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`, 'Only for verified devices')), 'Task');
+  const message = await verified.waitForReferral(taskId);
+  expect(message.getContent()['body']).toContain('Only for verified devices');
+
+  // The unverified device has the event, but only as ciphertext it cannot open.
+  const seen = await waitFor(async () => unverified.client.getRoom(message.getRoomId()!)?.findEventById(message.getId()!), 'the event on the unverified device');
+  await unverified.client.decryptEventIfNeeded(seen);
+  expect(seen.isDecryptionFailure()).toBe(true);
+  expect(unverified.referralsFor(taskId)).toHaveLength(0);
+}, TIMEOUT);
+
+test('removing a member from a referral room rotates the room key: what follows is sent in a new Megolm session', async () => {
+  const first = await gpClient(await registerTestUser('gp-stays'));
+  const second = await gpClient(await registerTestUser('gp-leaves'));
+  const practice = await fhir.transaction(gpPracticeBundle(first.userId));
+  const organizationId = idOf(practice, 'Organization');
+  const endpoint = await fhir.create({
+    resourceType: 'Endpoint',
+    status: 'active',
+    connectionType: { system: CAREHUB_ENDPOINT_CONNECTION_SYSTEM, code: MATRIX_CONNECTION_CODE },
+    payloadType: [{ text: 'CareHub referral messages' }],
+    address: `matrix:u/${second.userId}`,
+  });
+  await fhir.create<PractitionerRole>({
+    resourceType: 'PractitionerRole',
+    active: true,
+    organization: { reference: `Organization/${organizationId}` },
+    endpoint: [{ reference: `Endpoint/${endpoint.id}` }],
+  });
+
+  // A referral to the practice reaches both of its GPs.
+  const taskId = idOf(await fhir.transaction(referralBundle(`Organization/${organizationId}`, 'For the whole practice')), 'Task');
+  const [message] = await Promise.all([first.waitForReferral(taskId), second.waitForReferral(taskId)]);
+  const roomId = message.getRoomId()!;
+  await waitFor(async () => ((await fhir.read<Task>('Task', taskId)).extension ? true : undefined), 'the delivery record');
+
+  await new ReferralRooms(hub.bot!.client, stack.serverName).removeMember(roomId, second.userId, 'No longer with the practice');
+  const task = await fhir.read<Task>('Task', taskId);
+  await fhir.update({ ...task, id: taskId, status: 'cancelled' });
+  const notice = await first.waitForEvent('the cancellation notice', (e) => e.getRoomId() === roomId && String(e.getContent()['body']).startsWith('🚫'));
+
+  const raw = await first.rawRoomEvents(roomId);
+  const sessionOf = (eventId: string) => raw.find((e) => e.event_id === eventId)?.content['session_id'];
+  expect(sessionOf(message.getId()!)).toBeDefined();
+  expect(sessionOf(notice.getId()!)).toBeDefined();
+  expect(sessionOf(notice.getId()!)).not.toBe(sessionOf(message.getId()!));
+  expect(second.eventsIn(roomId).some((e) => e.getId() === notice.getId())).toBe(false);
+}, TIMEOUT);
