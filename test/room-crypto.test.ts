@@ -49,13 +49,23 @@ async function secondDevice(userId: string, password: string) {
 }
 
 test("the bot's device is cross-signed by the bot, so GPs' clients can tell it is the hub's own", async () => {
-  const gp = await gpClient(await registerTestUser('gp-trust'));
-  const status = await waitFor(async () => {
-    await gp.client.getCrypto()!.getUserDeviceInfo([hub.bot!.client.getUserId()!], true);
-    const s = await gp.client.getCrypto()!.getDeviceVerificationStatus(hub.bot!.client.getUserId()!, hub.bot!.deviceId);
-    return s?.signedByOwner ? s : undefined;
-  }, "the bot's cross-signed device");
-  expect(status.signedByOwner).toBe(true);
+  // What any client sees: the keys the homeserver publishes for the bot (POST /keys/query).
+  const gp = await registerTestUser('gp-trust');
+  const botId = hub.bot!.client.getUserId()!;
+  const response = await fetch(new URL('/_matrix/client/v3/keys/query', stack.homeserverUrl), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${gp.accessToken}` },
+    body: JSON.stringify({ device_keys: { [botId]: [] } }),
+  });
+  const keys = (await response.json()) as {
+    device_keys: Record<string, Record<string, { signatures: Record<string, Record<string, string>> }>>;
+    self_signing_keys: Record<string, { keys: Record<string, string> }>;
+    master_keys: Record<string, unknown>;
+  };
+  expect(keys.master_keys[botId]).toBeDefined();
+  const selfSigningKeyId = Object.keys(keys.self_signing_keys[botId]!.keys)[0]!;
+  const device = keys.device_keys[botId]![hub.bot!.deviceId]!;
+  expect(Object.keys(device.signatures[botId]!)).toContain(selfSigningKeyId);
   expect(await hub.bot!.client.getCrypto()!.isCrossSigningReady()).toBe(true);
 }, TIMEOUT);
 
