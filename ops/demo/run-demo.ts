@@ -109,7 +109,32 @@ try {
   }
   console.log(`  Task/${taskId} status=${task.status} businessStatus=${task.businessStatus?.text ?? '(not yet)'} version=${task.meta?.versionId}`);
   if (task.businessStatus?.coding?.[0]?.code !== 'delivered') throw new Error('the Task did not record the delivery');
-  console.log('\n✔ Demo complete: a referral posted as FHIR was read, decrypted, in the GP’s own Matrix client.');
+
+  const taskStatus = async (wanted: Task['status']) => {
+    const until = Date.now() + 30_000;
+    let current = await clinicFhir.read<Task>('Task', taskId);
+    while (current.status !== wanted && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 200));
+      current = await clinicFhir.read<Task>('Task', taskId);
+    }
+    if (current.status !== wanted) throw new Error(`the Task did not become ${wanted}`);
+    return current;
+  };
+
+  step('Dr. Jensen opens the referral (a read receipt) and accepts it with a ✅ reaction');
+  await gp.markRead(message);
+  console.log(`  Task/${taskId} status=${(await taskStatus('received')).status}`);
+  const reaction = await gp.react(message, '✅');
+  const confirmation = await gp.waitForNoticeAbout(reaction);
+  const accepted = await taskStatus('accepted');
+  console.log(`  the bot answers in the room: ${String(confirmation.getContent()['body'])}`);
+  console.log(`  Task/${taskId} status=${accepted.status} businessStatus=${accepted.businessStatus?.text} (by ${accepted.note?.at(-1)?.authorReference?.reference})`);
+
+  step('After the visit, Dr. Jensen writes "done: home visit made, care plan attached to the record"');
+  await gp.say(message.getRoomId()!, 'done: home visit made, care plan attached to the record');
+  const completed = await taskStatus('completed');
+  console.log(`  Task/${taskId} status=${completed.status} output="${completed.output?.[0]?.valueString}" version=${completed.meta?.versionId}`);
+  console.log('\n✔ Demo complete: a referral posted as FHIR was decrypted in the GP’s own Matrix client, and the GP’s answers came back as FHIR.');
 } finally {
   gp?.stop();
   await hub.stop();
