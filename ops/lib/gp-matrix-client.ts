@@ -143,7 +143,9 @@ export class GpMatrixClient {
 
   /** Downloads and decrypts an m.file's encrypted attachment with this GP's own access token. */
   async downloadFile(content: Record<string, unknown>): Promise<Buffer> {
-    return downloadEncryptedFile(this.homeserverUrl, this.accessToken, content['file'] as EncryptedFile);
+    const file = content['file'] as EncryptedFile | undefined;
+    if (typeof file?.url !== 'string') throw new Error('the message carries no encrypted file (content.file with an mxc:// url)');
+    return downloadEncryptedFile(this.homeserverUrl, this.accessToken, file);
   }
 
   /** Sends a read receipt for an event, as a client does when the GP opens the room. */
