@@ -30,6 +30,12 @@ export class ReferralRooms {
     const taskId = state.task.replace(/^Task\//, '');
     const alias = this.aliasFor(taskId);
     let roomId = await this.resolveAlias(alias);
+    if (roomId && !(await this.isUsable(roomId))) {
+      // A creation cut short (the homeserver went down mid-request) can leave the alias pointing
+      // at a room the bot never joined. The alias is the bot's: take it back and start again.
+      await this.bot.deleteAlias(alias);
+      roomId = undefined;
+    }
     let inviteesInvited = false;
     if (!roomId) {
       try {
@@ -45,6 +51,11 @@ export class ReferralRooms {
     if (!inviteesInvited) await this.inviteMissing(roomId, invitees);
     await this.waitUntilReadyToEncrypt(roomId, invitees);
     return roomId;
+  }
+
+  /** The bot's access token, for media requests made outside the SDK (streaming uploads). */
+  get accessToken(): string {
+    return this.bot.getAccessToken()!;
   }
 
   /** The bot's own device, named in processing-status requests and answers (MSC4300). */
@@ -140,6 +151,20 @@ export class ReferralRooms {
         },
       },
     };
+  }
+
+  /** Whether the bot is in the room (joining it if it may), so it can invite and send there. */
+  private async isUsable(roomId: string): Promise<boolean> {
+    if (this.bot.getRoom(roomId)?.getMyMembership() === 'join') return true;
+    try {
+      await this.bot.joinRoom(roomId);
+      return true;
+    } catch (error) {
+      // 403: not invited to it; 404: a room with no events at all ("no servers that are in the room").
+      const status = typeof error === 'object' && error !== null && 'httpStatus' in error ? Number(error.httpStatus) : undefined;
+      if (status === 403 || status === 404) return false;
+      throw error;
+    }
   }
 
   private async resolveAlias(alias: string): Promise<string | undefined> {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,8 @@ export class HubProcess {
       const lines = createInterface({ input: child.stdout! });
       lines.on('line', (line) => {
         options.logTo?.(line);
+        // For looking into a failed test run: CAREHUB_HUB_LOG=/tmp/hubs.log npm run test:only -- …
+        if (process.env['CAREHUB_HUB_LOG']) appendFileSync(process.env['CAREHUB_HUB_LOG'], `${name} ${line}\n`);
         let entry: { msg?: string; baseUrl?: string };
         try {
           entry = JSON.parse(line) as typeof entry;
@@ -53,6 +55,11 @@ export class HubProcess {
     });
     const baseUrl = await ready;
     return new HubProcess(child, baseUrl);
+  }
+
+  /** The operating system's process id (to read its memory use in benchmarks). */
+  get pid(): number {
+    return this.child.pid!;
   }
 
   private get exited(): boolean {
