@@ -11,7 +11,7 @@ export default {
     // Sources import siblings as './x.js' (NodeNext); map to the .ts file for ts-jest.
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  roots: ['<rootDir>/hub', '<rootDir>/matrix-bridge', '<rootDir>/fhir-profiles', '<rootDir>/test'],
+  roots: ['<rootDir>/hub', '<rootDir>/matrix-bridge', '<rootDir>/fhir-profiles', '<rootDir>/connectors', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   reporters: ['default', '<rootDir>/test/support/plain-summary-reporter.js'],
   // Every suite talks to the real Postgres, Redis and Synapse; running them one at a time keeps

@@ -14,6 +14,7 @@ import { generateClientKeys } from './lib/smart-client-credentials.js';
 import { loadConfigFile } from '../hub/src/config/load-config.js';
 import { createDatabase } from '../hub/src/store/database.js';
 import { migrate } from '../hub/src/store/migrate.js';
+import { createStorageKey } from '../hub/src/documents/storage-keyring.js';
 import { logOutMatrixSession, MatrixUserExistsError, registerSynapseUser } from '../matrix-bridge/src/synapse-user-registration.js';
 import { readRegistrationSecret, readStackInfo } from './stack-info.js';
 
@@ -33,6 +34,10 @@ try {
 if (config.auth.enabled && config.auth.signingKeyFile && !existsSync(config.auth.signingKeyFile)) {
   writeFileSync(config.auth.signingKeyFile, JSON.stringify(await generateSigningJwk()), { mode: 0o600 });
   console.log('[setup] generated the token-signing key');
+}
+// The first OpenPGP storage key for documents at rest (rotation adds more: npm run rotate-storage-key).
+if (config.documents.storageKeyDir && !existsSync(`${config.documents.storageKeyDir}/current`)) {
+  console.log(`[setup] generated the document storage key ${await createStorageKey(config.documents.storageKeyDir)}`);
 }
 const operatorKeyFile = `${dirname(config.matrix.bot.passwordFile)}/operator-client.jwk`;
 if (!existsSync(operatorKeyFile)) {

@@ -10,6 +10,10 @@ import { matrixDeliveryProcessor } from './delivery/matrix-delivery-worker.js';
 import { ReferralRoomEvents } from '../../matrix-bridge/src/referral-room-events.js';
 import { deliverSubscriptionNotification } from './subscriptions/deliver-notification.js';
 import { actOnReferralRoomEvent } from './workflow/act-on-room-event.js';
+import { configureDocumentStore, documentStoreSettings } from './documents/document-store.js';
+import { closePgpWorkers, configurePgpWorkers } from './documents/pgp-stream.js';
+import { reencryptContent } from './documents/reencrypt-content.js';
+import { currentStorageKeyId, loadStorageKeyring } from './documents/storage-keyring.js';
 import { loadFhirDefinitions } from './fhir/resource-validator.js';
 import { tokenSignerFromFile } from './auth/access-token.js';
 import { createApp } from './http/app.js';
@@ -62,6 +66,38 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
+    // Documents: OpenPGP at rest, in worker threads. A rotation (npm run rotate-storage-key)
+    // changes the folder's current key; every node picks it up on its next refresh.
+    const documents = config.documents;
+    let refreshKeyring = async () => undefined as void;
+    if (documents.storageKeyDir) {
+      configurePgpWorkers(documents.pgpWorkers);
+      const dir = documents.storageKeyDir;
+      refreshKeyring = async () => {
+        configureDocumentStore({ keyring: await loadStorageKeyring(dir), maxSizeBytes: documents.maxSizeBytes, allowedContentTypes: documents.allowedContentTypes });
+      };
+      await refreshKeyring();
+      let lastKeyId = documentStoreSettings().keyring.currentKeyId;
+      const timer = setInterval(() => {
+        void currentStorageKeyId(dir)
+          .then(async (keyId) => {
+            if (keyId === lastKeyId) return;
+            await refreshKeyring();
+            lastKeyId = keyId;
+            logger.info({ storageKey: keyId }, 'new current storage key');
+          })
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not read the storage key folder'));
+      }, 5000);
+      timer.unref();
+      stops.push(async () => {
+        clearInterval(timer);
+        configureDocumentStore(undefined);
+        await closePgpWorkers();
+      });
+    } else {
+      logger.warn('documents.storageKeyDir is not set: the hub accepts no documents (503)');
+    }
+
     let bot: BotClient | undefined;
     let roomEvents: ReferralRoomEvents | undefined;
     if (config.roles.includes('delivery')) {
@@ -78,7 +114,11 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         // Listening before the first sync: the start-up replay of recent events is how answers
         // sent while the hub was down are acted on.
         beforeSync: (client) => {
-          roomEvents = new ReferralRoomEvents(client, actOnReferralRoomEvent(db, logger.child({ component: 'room-events' })), logger.child({ component: 'room-events' }));
+          roomEvents = new ReferralRoomEvents(
+            client,
+            actOnReferralRoomEvent(db, logger.child({ component: 'room-events' }), { homeserverUrl: config.matrix.homeserverUrl, accessToken: () => client.getAccessToken()! }),
+            logger.child({ component: 'room-events' }),
+          );
           roomEvents.start();
         },
       });
@@ -94,7 +134,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         stalledInterval: config.delivery.lockDurationMs,
         settings: { backoffStrategy: cappedExponentialBackoff(config.delivery.backoffMs, config.delivery.maxBackoffMs) },
       };
-      const matrixWorker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], matrixDeliveryProcessor({ db, rooms, logger }), {
+      const matrixWorker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], matrixDeliveryProcessor({ db, rooms, logger, homeserverUrl: config.matrix.homeserverUrl }), {
         ...workerOptions,
         concurrency: config.delivery.concurrency,
       });
@@ -103,7 +143,12 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         deliverSubscriptionNotification({ db, logger: logger.child({ component: 'subscriptions' }), timeoutMs: config.subscriptions.timeoutMs }),
         { ...workerOptions, concurrency: config.delivery.concurrency },
       );
-      for (const worker of [matrixWorker, notificationWorker]) {
+      const maintenanceWorker = new Worker(
+        QUEUE_FOR_TOPIC['binary.reencrypt'],
+        reencryptContent({ db, logger: logger.child({ component: 'documents' }), refreshKeyring }),
+        { ...workerOptions, concurrency: 1 },
+      );
+      for (const worker of [matrixWorker, notificationWorker, maintenanceWorker]) {
         worker.on('completed', (job) => metrics.deliveries.inc({ outcome: 'delivered', topic: job.name }));
         worker.on('failed', (job, error) => {
           metrics.deliveries.inc({ outcome: 'failed', topic: job?.name ?? 'unknown' });

@@ -8,6 +8,7 @@ import { parseConfig } from '../../hub/src/config/load-config.js';
 import type { CareHubConfig } from '../../hub/src/config/config-schema.js';
 import { logOutMatrixSession, registerSynapseUser, type RegisteredMatrixUser } from '../../matrix-bridge/src/synapse-user-registration.js';
 import { readRegistrationSecret, readStackInfo, type StackInfo } from '../../ops/stack-info.js';
+import { createStorageKey } from '../../hub/src/documents/storage-keyring.js';
 
 /**
  * The real stack `npm run setup` started, with throw-away parts for one test file: its own
@@ -69,6 +70,8 @@ export async function createTestHubConfig(databaseUrl: string, overrides: Partia
   const keyFile = join(dir, 'device-store.key');
   writeFileSync(passwordFile, bot.password, { mode: 0o600 });
   writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  const storageKeyDir = join(dir, 'storage-keys');
+  await createStorageKey(storageKeyDir);
   const port = await freePort();
   const raw = {
     http: { host: '127.0.0.1', port, publicBaseUrl: `http://127.0.0.1:${port}` },
@@ -80,6 +83,7 @@ export async function createTestHubConfig(databaseUrl: string, overrides: Partia
       bot: { userId: bot.userId, passwordFile },
       deviceStore: { path: join(dir, 'device.bin'), keyFile },
     },
+    documents: { storageKeyDir },
     outbox: { pollIntervalMs: 200, republishAfterMs: 5000 },
     delivery: { attempts: 50, backoffMs: 200 },
     log: { level: process.env['CAREHUB_TEST_LOG'] ?? 'warn' },

@@ -68,6 +68,24 @@ export const configSchema = z
         catchUpEvents: z.number().int().min(1).max(500).default(50),
       })
       .strict(),
+    /**
+     * Documents (Binary content): kept OpenPGP-encrypted to the hub's storage key. Without
+     * storageKeyDir the hub accepts no documents (503).
+     */
+    documents: z
+      .object({
+        /** Folder of the hub's OpenPGP storage keys (`npm run setup` makes one; rotation adds more). */
+        storageKeyDir: z.string().min(1).optional(),
+        maxSizeBytes: z.number().int().min(1).default(256 * 1024 * 1024),
+        allowedContentTypes: z
+          .array(z.string().regex(/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/, 'a media type such as application/pdf'))
+          .min(1)
+          .default(['application/pdf', 'image/png', 'image/jpeg', 'application/fhir+json', 'application/xml', 'text/xml', 'application/cda+xml', 'text/plain']),
+        /** Worker threads that do the OpenPGP work, off the event loop. */
+        pgpWorkers: z.number().int().min(1).max(16).default(2),
+      })
+      .strict()
+      .prefault({}),
     subscriptions: z
       .object({
         /** How long an integrator's endpoint may take to answer one notification. */

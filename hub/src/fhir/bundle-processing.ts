@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from 'fhir/r4.js';
 import { assertCanModify, stampOwner, type Writer } from '../auth/ownership.js';
 import { applyWriteEffects } from '../workflow/write-effects.js';
+import { prepareForStore } from '../documents/document-store.js';
 import { inTransaction, type Database, type DatabaseClient } from '../store/database.js';
 import { createResources, deleteResource, readResource, updateResource } from '../store/resource-store.js';
 import { existingMatch } from './conditional-create.js';
@@ -106,9 +107,14 @@ async function runEntry(client: DatabaseClient, method: Exclude<Method, 'POST'>,
  * are rewritten, every resource is validated, and only then is anything written.
  */
 async function processTransaction(db: Database, entries: BundleEntry[], writer: Writer | undefined): Promise<BundleEntry[]> {
+  return inTransaction(db, (client) => processTransactionEntries(client, entries, writer));
+}
+
+/** A transaction's entries, in the caller's database transaction (used by $process-message too). */
+export async function processTransactionEntries(client: DatabaseClient, entries: BundleEntry[], writer: Writer | undefined): Promise<BundleEntry[]> {
   const methods = entries.map((entry, index) => methodOf(entry, index));
   const targets = entries.map((entry, index) => targetOf(entry, index, methods[index]!));
-  return inTransaction(db, async (client) => {
+  {
     const references = new Map<string, string>();
     const outcomes: Array<Outcome | undefined> = entries.map(() => undefined);
     const newIds: Array<string | undefined> = entries.map(() => undefined);
@@ -123,14 +129,20 @@ async function processTransaction(db: Database, entries: BundleEntry[], writer: 
         references.set(entry.fullUrl, `${type}/${id}`);
       }
     }
-    const resources = entries.map((entry, index) => {
-      if (methods[index] !== 'POST' && methods[index] !== 'PUT') return undefined;
-      try {
-        return parseIncomingResource(resolveReferences(entry.resource, references), targets[index]!.type);
-      } catch (error) {
-        return aboutEntry(error, index);
+    const resources: Array<Resource | undefined> = [];
+    for (const [index, entry] of entries.entries()) {
+      if (methods[index] !== 'POST' && methods[index] !== 'PUT') {
+        resources.push(undefined);
+        continue;
       }
-    });
+      try {
+        const parsed = parseIncomingResource(resolveReferences(entry.resource, references), targets[index]!.type);
+        // Documents' inline content becomes encrypted Binaries before anything is written.
+        resources.push(outcomes[index] ? parsed : await prepareForStore(client, parsed, `${entryPath(index)}.resource`));
+      } catch (error) {
+        aboutEntry(error, index);
+      }
+    }
     for (const method of TRANSACTION_ORDER) {
       const pending = [...entries.keys()].filter((index) => methods[index] === method && !outcomes[index]);
       if (method === 'POST') {
@@ -154,7 +166,7 @@ async function processTransaction(db: Database, entries: BundleEntry[], writer: 
       }
     }
     return outcomes.map((outcome) => ({ ...(outcome!.resource ? { resource: outcome!.resource } : {}), response: outcome!.response }));
-  });
+  }
 }
 
 /**

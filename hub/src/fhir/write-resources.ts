@@ -4,6 +4,7 @@ import jsonPatch, { type Operation } from 'fast-json-patch';
 import { assertCanModify, stampOwner, type Writer } from '../auth/ownership.js';
 import { inTransaction, type Database } from '../store/database.js';
 import { applyWriteEffects, hasWriteEffects } from '../workflow/write-effects.js';
+import { prepareForStore } from '../documents/document-store.js';
 import { createResource, deleteResource, readResourceForUpdate, updateResource, type UpdateResult } from '../store/resource-store.js';
 import { existingMatch } from './conditional-create.js';
 import { parseIncomingResource } from './incoming-resource.js';
@@ -31,7 +32,7 @@ export async function createOne(db: Database, incoming: Resource, ifNoneExist?: 
       const existing = await existingMatch(client, resource.resourceType, ifNoneExist);
       if (existing) return { resource: existing, created: false };
     }
-    const stored = await createResource(client, resource);
+    const stored = await createResource(client, await prepareForStore(client, resource, resource.resourceType));
     await applyWriteEffects(client, stored, stored.resourceType);
     return { resource: stored, created: true };
   });
@@ -45,7 +46,8 @@ export async function updateOne(db: Database, incoming: Resource, urlId: string,
   const resource = stampOwner(incoming, writer);
   if (resource.id !== urlId) throw badRequest(`the resource's id (${resource.id ?? 'none'}) must be the id in the URL (${urlId})`, [`${resource.resourceType}.id`]);
   return inTransaction(db, async (client) => {
-    const result = await updateResource(client, { ...resource, id: urlId }, { ifMatch, guard: (current) => assertCanModify(current, writer) });
+    const prepared = await prepareForStore(client, resource, resource.resourceType);
+    const result = await updateResource(client, { ...prepared, id: urlId }, { ifMatch, guard: (current) => assertCanModify(current, writer) });
     await applyWriteEffects(client, result.resource, resource.resourceType, result.previous);
     return result;
   });
@@ -71,7 +73,7 @@ export async function patchOne(db: Database, type: string, id: string, patch: un
     const { meta, ...withoutMeta } = patched;
     const { versionId: _versionId, lastUpdated: _lastUpdated, ...clientMeta } = meta ?? {};
     const resource = parseIncomingResource(Object.keys(clientMeta).length > 0 ? { ...withoutMeta, meta: clientMeta } : withoutMeta, type);
-    const result = await updateResource(client, { ...stampOwner(resource, writer), id }, { ifMatch });
+    const result = await updateResource(client, { ...(await prepareForStore(client, stampOwner(resource, writer), type)), id }, { ifMatch });
     await applyWriteEffects(client, result.resource, type, result.previous);
     return result;
   });

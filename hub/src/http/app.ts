@@ -9,6 +9,7 @@ import type { HubMetrics } from '../metrics.js';
 import type { Database } from '../store/database.js';
 import { fhirErrorHandler, fhirJsonBody } from './fhir-json.js';
 import { fhirRouter } from './fhir-router.js';
+import { binaryRoutes } from '../documents/binary-routes.js';
 
 export interface AppOptions {
   /** Set when SMART Backend Services authorization is on. */
@@ -49,7 +50,15 @@ export function createApp(options: AppOptions): Express {
     app.get('/fhir/.well-known/smart-configuration', (_req, res) => res.json(smartConfiguration(tokenUrl)));
   }
   const authorize = options.auth ? [requireAccessToken(options.auth.signer)] : [];
-  app.use('/fhir', auditTrail(options.db, options.logger), ...fhirJsonBody(options.maxBodySize), ...authorize, fhirRouter(options));
+  app.use(
+    '/fhir',
+    auditTrail(options.db, options.logger),
+    // Raw document content streams in and out before the JSON body parser (which would refuse it).
+    binaryRoutes({ db: options.db, publicBaseUrl: options.publicBaseUrl, authorize }),
+    ...fhirJsonBody(options.maxBodySize),
+    ...authorize,
+    fhirRouter(options),
+  );
   app.use((req, _res, next) => next(new FhirError(404, [issue('not-found', `no such endpoint: ${req.method} ${req.path}`)])));
   app.use(fhirErrorHandler(options.logger));
   return app;

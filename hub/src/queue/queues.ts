@@ -15,7 +15,9 @@ export const QUEUE_FOR_TOPIC: Record<OutboxTopic, string> = {
   'referral.deliver': 'matrix-delivery',
   'referral.edit': 'matrix-delivery',
   'room.notice': 'matrix-delivery',
+  'document.deliver': 'matrix-delivery',
   'subscription.notify': 'subscription-notification',
+  'binary.reencrypt': 'document-maintenance',
 };
 
 /** The backoff strategy's name in job options; the workers define it (BullMQ custom backoff). */

@@ -21,6 +21,10 @@ export interface OutboxTopics {
   'referral.edit': { taskId: string };
   /** A notice from the bot in the referral's room. */
   'room.notice': { taskId: string; notice: RoomNotice };
+  /** Put a document (a DocumentReference's Binary) into the room of the referral it belongs to. */
+  'document.deliver': { taskId: string; documentReferenceId: string };
+  /** Re-encrypt one stored document to the current storage key (after a key rotation). */
+  'binary.reencrypt': { contentId: string };
   /** Tell a Subscription's endpoint that a resource changed (FHIR R4 rest-hook). */
   'subscription.notify': { subscriptionId: string; resourceType: string; resourceId: string; versionId: string };
 }

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { Binary } from 'fhir/r4.js';
+import type { Writer } from '../auth/ownership.js';
+import { assertCanModify, stampOwner } from '../auth/ownership.js';
+import { callerOf } from '../auth/require-access-token.js';
+import { notFound } from '../fhir/operation-outcome.js';
+import { sendResource } from '../http/fhir-json.js';
+import { inTransaction, type Database } from '../store/database.js';
+import { createResource, readResource, updateResource } from '../store/resource-store.js';
+import { decryptContent, findContentOf, linkContent, readVerifiedContent, storeContent, verifyContent } from './binary-content-store.js';
+import { assertAllowedContentType, tooLarge } from './content-limits.js';
+import { contentStoreDeps, documentStoreSettings } from './document-store.js';
+
+const FHIR_JSON_TYPES = ['application/fhir+json', 'application/json'];
+/** Content up to this size is decrypted and checked in memory before it is sent; larger content is checked in a first pass. */
+const VERIFY_IN_MEMORY_BYTES = 32 * 1024 * 1024;
+
+function writerOf(res: Response): Writer | undefined {
+  const caller = callerOf(res);
+  return caller && { organization: caller.organization, roles: caller.roles };
+}
+
+/** A request whose body is the document itself (not a FHIR JSON Binary). */
+const hasRawBody = (req: Request) => !req.is(FHIR_JSON_TYPES);
+/** GET Binary answers with the document unless the client asks for FHIR JSON (FHIR R4 binary.html#rest). */
+const wantsRaw = (req: Request) => req.accepts([...FHIR_JSON_TYPES, '*/*']) === '*/*' || !req.get('accept');
+
+function sendBinaryHeaders(res: Response, binary: Binary, publicBaseUrl: string, status: number): void {
+  res.setHeader('ETag', `W/"${binary.meta!.versionId}"`);
+  res.setHeader('Location', `${publicBaseUrl}/fhir/Binary/${binary.id}/_history/${binary.meta!.versionId}`);
+  res.status(status);
+}
+
+/**
+ * Binary content as raw bytes (FHIR R4 binary.html#rest), streamed: POST/PUT with the document as
+ * the body (Content-Type = its media type) and GET with any Accept but FHIR JSON. Size and type
+ * limits answer 413/415 before anything is stored; the content is hashed and OpenPGP-encrypted
+ * as it arrives and stored in the same transaction as the Binary. Mounted before the JSON body
+ * parser; FHIR JSON requests fall through to the REST router.
+ */
+export function binaryRoutes(options: { db: Database; publicBaseUrl: string; authorize: RequestHandler[] }): Router {
+  const { db, publicBaseUrl } = options;
+  const router = Router();
+  const onlyRaw = (test: (req: Request) => boolean): RequestHandler => (req, _res, next) => next(test(req) ? undefined : 'router');
+
+  const store = async (req: Request, res: Response, id: string | undefined) => {
+    const settings = documentStoreSettings();
+    const type = assertAllowedContentType(req.get('content-type'), settings);
+    const declared = Number(req.get('content-length') ?? NaN);
+    if (declared > settings.maxSizeBytes) throw tooLarge(settings.maxSizeBytes);
+    const writer = writerOf(res);
+    const binary = await inTransaction(db, async (client) => {
+      const content = await storeContent(client, contentStoreDeps(), req, type);
+      const resource = stampOwner<Binary>({ resourceType: 'Binary', contentType: type }, writer);
+      const stored = id
+        ? (await updateResource<Binary>(client, { ...resource, id }, { guard: (current) => assertCanModify(current, writer) })).resource
+        : await createResource<Binary>(client, resource, randomUUID());
+      await linkContent(client, content.contentId, stored.id!, stored.meta!.versionId!);
+      return stored;
+    });
+    sendBinaryHeaders(res, binary, publicBaseUrl, id ? 200 : 201);
+    sendResource(res, res.statusCode, binary);
+  };
+
+  router.post('/Binary', onlyRaw(hasRawBody), ...options.authorize, (req, res) => store(req, res, undefined));
+  router.put('/Binary/:id', onlyRaw(hasRawBody), ...options.authorize, (req, res) => store(req, res, req.params['id'] as string));
+
+  router.get('/Binary/:id', ...options.authorize, async (req, res) => {
+    const id = req.params['id'] as string;
+    const binary = await readResource<Binary>(db, 'Binary', id);
+    const content = await findContentOf(db, id);
+    if (!content) throw notFound(`Binary/${id} has no content`);
+    const { keyring } = documentStoreSettings();
+    res.setHeader('ETag', `W/"${binary.meta!.versionId}"`);
+    if (!wantsRaw(req)) {
+      const data = await readVerifiedContent(db, keyring, content);
+      sendResource(res, 200, { ...binary, data: data.toString('base64') } as Binary);
+      return;
+    }
+    res.setHeader('Content-Type', content.contentType);
+    res.setHeader('Content-Length', String(content.size));
+    if (content.size <= VERIFY_IN_MEMORY_BYTES) {
+      res.status(200).end(await readVerifiedContent(db, keyring, content));
+      return;
+    }
+    // Too large to hold: prove it intact first, then stream it (checked again on the way).
+    await verifyContent(db, keyring, content);
+    res.status(200);
+    await pipeline(decryptContent(db, keyring, content), res);
+  });
+  return router;
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import type { Attachment, Binary, DocumentReference, Resource } from 'fhir/r4.js';
+import { FhirError, issue } from '../fhir/operation-outcome.js';
+import type { Queryable } from '../store/database.js';
+import { createResource } from '../store/resource-store.js';
+import { findContentOf, linkContent, storeContentBytes, type ContentStoreDeps, type StoredContent } from './binary-content-store.js';
+import { assertAllowedContentType, tooLarge, type ContentLimits } from './content-limits.js';
+import { digestOf } from './content-digest.js';
+import type { StorageKeyring } from './storage-keyring.js';
+
+/** Attachment extension carrying the SHA-256 (base64) beside FHIR's SHA-1 Attachment.hash. */
+export const SHA256_EXTENSION = 'http://carehub.example.org/fhir/StructureDefinition/attachment-sha256';
+
+export interface DocumentStoreSettings extends ContentLimits {
+  keyring: StorageKeyring;
+}
+
+/**
+ * The document store's settings, set once at start-up (startHub). Writes of Binary and
+ * DocumentReference need them wherever they come from (REST, Bundles, messages, Matrix).
+ */
+let settings: DocumentStoreSettings | undefined;
+export function configureDocumentStore(value: DocumentStoreSettings | undefined): void {
+  settings = value;
+}
+export function documentStoreSettings(): DocumentStoreSettings {
+  if (!settings) throw new FhirError(503, [issue('transient', 'the document store is not configured on this hub (documents.storageKeyDir)')]);
+  return settings;
+}
+export function contentStoreDeps(): ContentStoreDeps {
+  const s = documentStoreSettings();
+  return { keyring: s.keyring, maxSizeBytes: s.maxSizeBytes };
+}
+
+const unprocessable = (message: string, path: string) => new FhirError(422, [issue('processing', message, [path])]);
+
+/** The attachment as CareHub stores it: a reference to the Binary, with size and both hashes. */
+export function describedAttachment(attachment: Attachment, binaryId: string, content: StoredContent): Attachment {
+  const { data: _data, ...rest } = attachment;
+  return {
+    ...rest,
+    contentType: attachment.contentType ?? content.contentType,
+    url: `Binary/${binaryId}`,
+    size: content.size,
+    hash: content.sha1,
+    extension: [...(attachment.extension ?? []).filter((e) => e.url !== SHA256_EXTENSION), { url: SHA256_EXTENSION, valueBase64Binary: content.sha256 }],
+  };
+}
+
+/** Stores bytes as a new Binary (resource and encrypted content) in the caller's transaction. */
+export async function createBinary(db: Queryable, bytes: Uint8Array, contentType: string, template: Partial<Binary> = {}): Promise<{ binary: Binary & { id: string }; content: StoredContent }> {
+  const content = await storeContentBytes(db, contentStoreDeps(), bytes, contentType);
+  const binary = await createResource<Binary>(db, { ...template, resourceType: 'Binary', contentType }, randomUUID());
+  await linkContent(db, content.contentId, binary.id!, binary.meta!.versionId!);
+  return { binary: binary as Binary & { id: string }, content };
+}
+
+function binaryIdOf(url: string): string | undefined {
+  return /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/\d+)?$/.exec(url)?.[1];
+}
+
+/**
+ * A DocumentReference's attachments before it is stored (FHIR R4 documentreference.html):
+ * inline content (`data`) becomes an encrypted Binary and a reference to it; a reference to a
+ * Binary must point at one the hub holds, with the size and hash it has. Either way the stored
+ * attachment carries size, SHA-1 hash and SHA-256 extension, checked or filled in by the hub.
+ */
+export async function prepareDocumentReference(db: Queryable, document: DocumentReference, path: string): Promise<DocumentReference> {
+  const { allowedContentTypes, maxSizeBytes } = documentStoreSettings();
+  const content = [];
+  for (const [index, item] of document.content.entries()) {
+    const at = `${path}.content[${index}].attachment`;
+    const attachment = item.attachment;
+    if (attachment.data !== undefined) {
+      const type = assertAllowedContentType(attachment.contentType, { allowedContentTypes, maxSizeBytes }, `${at}.contentType`);
+      const bytes = Buffer.from(attachment.data, 'base64');
+      if (bytes.length > maxSizeBytes) throw tooLarge(maxSizeBytes);
+      if (attachment.hash && attachment.hash !== digestOf(bytes).sha1) {
+        throw unprocessable('attachment.hash is not the SHA-1 of attachment.data', `${at}.hash`);
+      }
+      if (attachment.size !== undefined && attachment.size !== bytes.length) throw unprocessable(`attachment.size ${attachment.size} is not the size of attachment.data (${bytes.length})`, `${at}.size`);
+      const { binary, content: stored } = await createBinary(db, bytes, type);
+      content.push({ ...item, attachment: describedAttachment(attachment, binary.id, stored) });
+      continue;
+    }
+    const binaryId = attachment.url ? binaryIdOf(attachment.url) : undefined;
+    if (!binaryId) throw unprocessable('an attachment needs inline data or a url naming a Binary on this server', at);
+    const stored = await findContentOf(db, binaryId);
+    if (!stored) throw unprocessable(`${attachment.url} does not exist on this server`, `${at}.url`);
+    if (attachment.hash && attachment.hash !== stored.sha1) throw unprocessable(`attachment.hash does not match the content of Binary/${binaryId}`, `${at}.hash`);
+    if (attachment.size !== undefined && attachment.size !== stored.size) throw unprocessable(`attachment.size does not match the content of Binary/${binaryId} (${stored.size})`, `${at}.size`);
+    content.push({ ...item, attachment: describedAttachment(attachment, binaryId, stored) });
+  }
+  return { ...document, content: content as DocumentReference['content'] };
+}
+
+/** What a write must do to a resource before it is stored; resources of other types pass unchanged. */
+export async function prepareForStore<T extends Resource>(db: Queryable, resource: T, path: string): Promise<T> {
+  if (resource.resourceType === 'DocumentReference') return (await prepareDocumentReference(db, resource as unknown as DocumentReference, path)) as unknown as T;
+  if (resource.resourceType === 'Binary' && (resource as unknown as Binary).data !== undefined) {
+    throw new FhirError(422, [issue('not-supported', 'send Binary content as the raw body of POST /fhir/Binary (Content-Type: the document type), or inline in a DocumentReference', [`${path}.data`])]);
+  }
+  return resource;
+}
