@@ -96,6 +96,11 @@ test('the GP reads the referral (Task received) and accepts it with ✅; the bot
 
   await waitFor(async () => (notifiedStatuses(taskId).includes('accepted') ? true : undefined), 'the accepted Task at the subscriber');
   expect(notifiedStatuses(taskId)).toEqual(['requested', 'received', 'accepted']);
+  // Everything in the room that carries content, the bot's and the GP's, is stored encrypted.
+  const raw = await gp.rawRoomEvents(message.getRoomId()!);
+  expect(raw.filter((e) => e.type === 'm.room.encrypted').length).toBeGreaterThanOrEqual(3); // referral, FHIR file, notice
+  expect(raw.some((e) => e.type === 'm.room.message')).toBe(false);
+  expect(JSON.stringify(raw)).not.toContain('Nielsen');
   const notification = subscriber.received.find((r) => r.path.endsWith(`/Task/${taskId}`))!;
   expect(notification.headers['authorization']).toBe('Bearer clinic-secret');
   expect(notification.headers['content-type']).toBe('application/fhir+json');

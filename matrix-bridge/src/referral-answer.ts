@@ -1,3 +1,5 @@
+import type { EncryptedFile } from './encrypted-attachment.js';
+
 /**
  * What a recipient's event in a referral room means. GPs answer from any Matrix client, so the
  * vocabulary is small and forgiving: a word or slash command at the start of a message (or a
@@ -9,6 +11,8 @@ export type ReferralAnswer =
   | { kind: 'action'; action: AnswerAction; /** reason (decline) or note (complete), if given */ text?: string }
   | { kind: 'help' }
   | { kind: 'message'; text: string }
+  /** A file (m.file, m.image) posted into the room: a document for the referral's record. */
+  | { kind: 'document'; file: EncryptedFile; filename: string; mimetype: string | undefined; size: number | undefined }
   /** Edits, redactions, notices and other events that are not answers. */
   | { kind: 'ignored' };
 
@@ -64,7 +68,13 @@ export function parseAnswerEvent(type: string, content: Record<string, unknown>)
   }
   if (type !== 'm.room.message') return { kind: 'ignored' };
   // An edit repeats a message already answered; m.notice is what bots send.
-  if (relation?.rel_type === 'm.replace' || content['msgtype'] !== 'm.text') return { kind: 'ignored' };
+  if (relation?.rel_type === 'm.replace') return { kind: 'ignored' };
+  if ((content['msgtype'] === 'm.file' || content['msgtype'] === 'm.image') && typeof content['file'] === 'object' && content['file'] !== null) {
+    const info = (content['info'] ?? {}) as { mimetype?: string; size?: number };
+    const filename = typeof content['filename'] === 'string' ? content['filename'] : typeof content['body'] === 'string' ? content['body'] : 'document';
+    return { kind: 'document', file: content['file'] as EncryptedFile, filename, mimetype: info.mimetype, size: info.size };
+  }
+  if (content['msgtype'] !== 'm.text') return { kind: 'ignored' };
   const body = content['body'];
   return typeof body === 'string' ? parseAnswerText(body) : { kind: 'ignored' };
 }

@@ -23,3 +23,6 @@ export const STATUS_REQUEST_KEY = 'de.gematik.request.status';
 export const STATUS_RESPONSE_EVENT = 'de.gematik.response.status';
 /** gematik MSC4302: which FHIR structure a message's file or resource holds. */
 export const FHIR_STRUCTURE_KEY = 'de.gematik.fhir.structure_definition';
+
+/** Content key inside (encrypted) file messages that links a document to its FHIR records. */
+export const CAREHUB_DOCUMENT_KEY = 'org.carehub.document';

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { quietSdkGlobalLogger, sdkLoggerFor } from '../../matrix-bridge/src/sdk-logger.js';
 import { CAREHUB_MESSAGE_KEY } from '../../matrix-bridge/src/room-state.js';
 import type { EncryptedFile } from '../../matrix-bridge/src/encrypted-attachment.js';
-import { downloadEncryptedFile } from '../../matrix-bridge/src/matrix-media.js';
+import { downloadEncryptedFile, uploadEncryptedFile } from '../../matrix-bridge/src/matrix-media.js';
 import type { RegisteredMatrixUser } from '../../matrix-bridge/src/synapse-user-registration.js';
 
 /** The readable referral message for a Task (not its FHIR file, nor an edit of it). */
@@ -27,6 +27,8 @@ function isReferralMessage(event: MatrixEvent, taskId: string): boolean {
  */
 export class GpMatrixClient {
   readonly decrypted: MatrixEvent[] = [];
+  /** When (ms since epoch) this client decrypted each referral message, by its `org.carehub.referral` task ("Task/<id>"). */
+  readonly arrivals = new Map<string, number>();
   private readonly waiters = new Set<() => void>();
 
   private constructor(
@@ -73,6 +75,8 @@ export class GpMatrixClient {
     client.on(MatrixEventEvent.Decrypted, (event) => {
       if (!event.isDecryptionFailure() && event.getType() !== 'm.room.encrypted') {
         gp.decrypted.push(event);
+        const task = event.getContent()[CAREHUB_MESSAGE_KEY]?.task;
+        if (typeof task === 'string' && isReferralMessage(event, task.replace(/^Task\//, '')) && !gp.arrivals.has(task)) gp.arrivals.set(task, Date.now());
         gp.waiters.forEach((w) => w());
       }
     });
@@ -146,6 +150,12 @@ export class GpMatrixClient {
     const file = content['file'] as EncryptedFile | undefined;
     if (typeof file?.url !== 'string') throw new Error('the message carries no encrypted file (content.file with an mxc:// url)');
     return downloadEncryptedFile(this.homeserverUrl, this.accessToken, file);
+  }
+
+  /** Posts a file into a room the way Element does in an encrypted room: an encrypted attachment in an m.file. */
+  async sendFile(roomId: string, bytes: Uint8Array, filename: string, mimetype: string): Promise<string> {
+    const content = await uploadEncryptedFile(this.client, bytes, { filename, mimetype });
+    return (await this.client.sendEvent(roomId, 'm.room.message' as never, content as never)).event_id;
   }
 
   /** Sends a read receipt for an event, as a client does when the GP opens the room. */

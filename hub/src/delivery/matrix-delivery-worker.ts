@@ -4,15 +4,17 @@ import type { OutboxTopic } from '../store/outbox.js';
 import { deliverReferral, type MatrixDeliveryDeps } from './deliver-referral.js';
 import { deliverReferralEdit } from './deliver-referral-edit.js';
 import { deliverRoomNotice } from './deliver-room-notice.js';
+import { deliverDocument } from './deliver-document.js';
 
-type MatrixTopic = Extract<OutboxTopic, 'referral.deliver' | 'referral.edit' | 'room.notice'>;
+type MatrixTopic = Extract<OutboxTopic, 'referral.deliver' | 'referral.edit' | 'room.notice' | 'document.deliver'>;
 
 /** The processor of the matrix-delivery queue: every event the bot sends, by outbox topic (the job name). */
-export function matrixDeliveryProcessor(deps: MatrixDeliveryDeps) {
+export function matrixDeliveryProcessor(deps: MatrixDeliveryDeps & { homeserverUrl: string }) {
   const processors: { [K in MatrixTopic]: (job: Job<OutboxJobData<K>>) => Promise<string> } = {
     'referral.deliver': deliverReferral(deps),
     'referral.edit': deliverReferralEdit(deps),
     'room.notice': deliverRoomNotice(deps),
+    'document.deliver': deliverDocument(deps),
   };
   return (job: Job<OutboxJobData>): Promise<string> => {
     const processor = processors[job.name as MatrixTopic];

@@ -8,6 +8,8 @@ import { inTransaction, type Database, type Queryable } from '../store/database.
 import { addOutboxRow, type RoomNotice } from '../store/outbox.js';
 import { createResource, findResource, readResourceForUpdate, updateResource } from '../store/resource-store.js';
 import { applyStatusChange } from './task-status-change.js';
+import { isRefusal, receiveRoomDocument, type RoomMedia } from './receive-room-document.js';
+import { AttachmentIntegrityError } from '../../../matrix-bridge/src/encrypted-attachment.js';
 import { pathFor, refusalFor, type RecipientAction } from './task-transitions.js';
 import { applyWriteEffects } from './write-effects.js';
 
@@ -71,7 +73,7 @@ async function notice(db: Queryable, taskId: string, value: RoomNotice): Promise
  * (Task versions, Communication, the bot's answer, subscriber notifications). An event is acted
  * on once: a replay after a restart finds it recorded and changes nothing.
  */
-export function actOnReferralRoomEvent(db: Database, logger: Logger) {
+export function actOnReferralRoomEvent(db: Database, logger: Logger, media: RoomMedia) {
   return async (event: ReferralRoomEvent): Promise<void> => {
     const taskId = event.room.task.replace(/^Task\//, '');
     const at = new Date();
@@ -99,6 +101,21 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger) {
           if (ours.rowCount === 0) return 'receipt for another event';
           await moveTask(client, task, ['received'], actor, undefined, at);
           return 'received';
+        }
+        case 'document': {
+          // A savepoint, so a refused file is recorded as refused (and answered) without its half-stored content.
+          await client.query('SAVEPOINT room_document');
+          try {
+            const document = await receiveRoomDocument(client, media, task, happening, actor.role, at);
+            await notice(client, taskId, { text: `📄 Received ${happening.filename}: stored as DocumentReference/${document.id} and passed on to the requester.`, inReplyTo: event.eventId, status: 'success' });
+            return 'document stored';
+          } catch (error) {
+            await client.query('ROLLBACK TO SAVEPOINT room_document');
+            const reason = isRefusal(error) ? error.issues[0]?.diagnostics : error instanceof AttachmentIntegrityError ? 'the file did not match its hash' : undefined;
+            if (!reason) throw error;
+            await notice(client, taskId, { text: `⚠️ ${happening.filename} was not accepted: ${reason}.`, inReplyTo: event.eventId, status: 'error' });
+            return 'document refused';
+          }
         }
         case 'help':
           await notice(client, taskId, { text: ANSWER_HINT, inReplyTo: event.eventId, status: 'success' });

@@ -1,16 +1,16 @@
-import type { Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
+import type { DocumentReference, Reference, Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
 import { FhirError, issue } from '../fhir/operation-outcome.js';
 import { routeStoredReferral } from '../routing/referral-routing-rule.js';
 import type { Queryable } from '../store/database.js';
 import { addOutboxRow } from '../store/outbox.js';
-import { findResourcesContaining } from '../store/resource-store.js';
+import { findResource, findResourcesContaining } from '../store/resource-store.js';
 import { assertSupportedSubscription, SUBSCRIBABLE_TYPES } from '../subscriptions/subscription-criteria.js';
 import { queueSubscriptionNotifications } from '../subscriptions/subscription-matching.js';
 import { canMove, FINISHED_STATUSES } from './task-transitions.js';
 
 /** Whether a write of this resource can have effects beyond storing it (and so needs a transaction). */
 export function hasWriteEffects(resource: Resource): boolean {
-  return resource.resourceType === 'Subscription' || SUBSCRIBABLE_TYPES.has(resource.resourceType);
+  return ['Subscription', 'Binary'].includes(resource.resourceType) || SUBSCRIBABLE_TYPES.has(resource.resourceType);
 }
 
 /** A Task may only move along the FHIR state machine, whoever writes it (FHIR R4 task.html#statemachine). */
@@ -40,6 +40,39 @@ async function announceServiceRequestEdit(db: Queryable, stored: ServiceRequest 
   }
 }
 
+/** Marks documents that came from a Matrix room: they are not sent back into it. */
+export const ORIGIN_TAG_SYSTEM = 'http://carehub.example.org/fhir/CodeSystem/origin';
+const fromMatrix = (resource: Resource) => resource.meta?.tag?.some((t) => t.system === ORIGIN_TAG_SYSTEM && t.code === 'matrix') ?? false;
+
+const taskIdsIn = (references: Array<Reference | undefined> | undefined) =>
+  new Set((references ?? []).map((r) => r?.reference).filter((r): r is string => Boolean(r?.startsWith('Task/'))).map((r) => r.slice('Task/'.length)));
+
+/** A document newly linked to an open referral goes into the referral's room. */
+async function sendDocumentToReferrals(db: Queryable, documentId: string, taskIds: Iterable<string>): Promise<void> {
+  for (const taskId of taskIds) {
+    const task = await findResource<Task>(db, 'Task', taskId);
+    if (!task || FINISHED_STATUSES.has(task.status) || !task.focus?.reference?.startsWith('ServiceRequest/')) continue;
+    await addOutboxRow(db, 'document.deliver', { taskId, documentReferenceId: documentId });
+  }
+}
+
+/** DocumentReference.context.related (FHIR R4) or Task.input links a document to a referral. */
+async function routeDocuments(db: Queryable, stored: Resource & { id: string }, previous: Resource | undefined): Promise<void> {
+  if (stored.resourceType === 'DocumentReference' && !fromMatrix(stored)) {
+    const now = taskIdsIn((stored as DocumentReference).context?.related);
+    const before = taskIdsIn((previous as DocumentReference | undefined)?.context?.related);
+    await sendDocumentToReferrals(db, stored.id, [...now].filter((id) => !before.has(id)));
+  }
+  if (stored.resourceType === 'Task') {
+    const documentsIn = (task: Task | undefined) =>
+      new Set((task?.input ?? []).map((i) => i.valueReference?.reference).filter((r): r is string => Boolean(r?.startsWith('DocumentReference/'))));
+    const before = documentsIn(previous as Task | undefined);
+    for (const reference of documentsIn(stored as Task)) {
+      if (!before.has(reference)) await sendDocumentToReferrals(db, reference.slice('DocumentReference/'.length), [stored.id]);
+    }
+  }
+}
+
 /**
  * Everything a stored write sets in motion, run inside the write's transaction so that the
  * change and the work it causes commit (or roll back) together. Every writer calls it: the FHIR
@@ -59,6 +92,7 @@ export async function applyWriteEffects(db: Queryable, stored: Resource, entryPa
   if (stored.resourceType === 'ServiceRequest' && !isOnlyMetaChange(stored, previous)) {
     await announceServiceRequestEdit(db, stored as ServiceRequest & { id: string }, previous as ServiceRequest | undefined);
   }
+  await routeDocuments(db, stored as Resource & { id: string }, previous);
   await queueSubscriptionNotifications(db, stored as Resource & { id: string });
 }
 

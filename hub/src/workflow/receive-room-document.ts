@@ -1,0 +1,75 @@
+import type { Binary, DocumentReference, Reference, Task } from 'fhir/r4.js';
+import { downloadEncryptedStream } from '../../../matrix-bridge/src/matrix-media-streams.js';
+import type { EncryptedFile } from '../../../matrix-bridge/src/encrypted-attachment.js';
+import { storeContent } from '../documents/binary-content-store.js';
+import { assertAllowedContentType, tooLarge } from '../documents/content-limits.js';
+import { contentStoreDeps, describedAttachment, documentStoreSettings } from '../documents/document-store.js';
+import { FhirError } from '../fhir/operation-outcome.js';
+import type { Queryable } from '../store/database.js';
+import { createResource, updateResource } from '../store/resource-store.js';
+import { randomUUID } from 'node:crypto';
+import { applyWriteEffects, ORIGIN_TAG_SYSTEM } from './write-effects.js';
+
+export interface RoomMedia {
+  homeserverUrl: string;
+  /** The bot's access token (the bot is a member of every referral room). */
+  accessToken: () => string;
+}
+
+export interface ReceivedDocument {
+  file: EncryptedFile;
+  filename: string;
+  mimetype: string | undefined;
+  size: number | undefined;
+}
+
+const FROM_MATRIX = { system: ORIGIN_TAG_SYSTEM, code: 'matrix', display: 'Posted in a CareHub Matrix room' };
+
+/**
+ * A file a participant posted in a referral room, into FHIR: downloaded and decrypted as it
+ * streams (the Matrix hash is checked at the end), checked against the document limits, stored
+ * as an OpenPGP-encrypted Binary with a DocumentReference (author = the sender's role, related
+ * to the referral's Task) and added to Task.output. Runs in the caller's transaction: a file that
+ * fails any check leaves nothing behind. Returns the DocumentReference, or throws a FhirError
+ * (413/415) or an integrity error for the caller to report in the room.
+ */
+export async function receiveRoomDocument(
+  db: Queryable,
+  media: RoomMedia,
+  task: Task & { id: string },
+  document: ReceivedDocument,
+  author: Reference | undefined,
+  at: Date,
+): Promise<DocumentReference & { id: string }> {
+  const settings = documentStoreSettings();
+  const type = assertAllowedContentType(document.mimetype, settings);
+  if ((document.size ?? 0) > settings.maxSizeBytes) throw tooLarge(settings.maxSizeBytes);
+  const plaintext = await downloadEncryptedStream(media.homeserverUrl, media.accessToken(), document.file);
+  const content = await storeContent(db, contentStoreDeps(), plaintext, type);
+  const binary = await createResource<Binary>(db, { resourceType: 'Binary', contentType: type, meta: { tag: [FROM_MATRIX] } }, randomUUID());
+  await db.query('UPDATE binary_content SET binary_id = $2, version_id = $3 WHERE content_id = $1', [content.contentId, binary.id, Number(binary.meta!.versionId)]);
+
+  const stored = (await createResource<DocumentReference>(db, {
+    resourceType: 'DocumentReference',
+    meta: { tag: [FROM_MATRIX] },
+    status: 'current',
+    ...(task.for ? { subject: task.for } : {}),
+    date: at.toISOString(),
+    ...(author ? { author: [author] } : {}),
+    description: document.filename,
+    content: [{ attachment: describedAttachment({ contentType: type, title: document.filename }, binary.id!, content) }],
+    context: { related: [{ reference: `Task/${task.id}` }, ...(task.focus ? [task.focus] : [])] },
+  })) as DocumentReference & { id: string };
+  await applyWriteEffects(db, stored, 'DocumentReference');
+
+  const { resource, previous } = await updateResource(db, {
+    ...task,
+    output: [...(task.output ?? []), { type: { text: 'Document from the recipient' }, valueReference: { reference: `DocumentReference/${stored.id}`, display: document.filename } }],
+  });
+  await applyWriteEffects(db, resource, 'Task', previous);
+  return stored;
+}
+
+export function isRefusal(error: unknown): error is FhirError {
+  return error instanceof FhirError && (error.status === 413 || error.status === 415);
+}
