@@ -7,6 +7,9 @@ export interface ApiHub {
   hub: RunningHub;
   /** fhir-kit-client on the hub's FHIR base, as an integrator's system would use it. */
   fhir: TypedFhirClient;
+  baseUrl: string;
+  /** The hub's own database, for tests that check what was (not) stored. */
+  databaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -18,6 +21,8 @@ export async function startApiHub(): Promise<ApiHub> {
   return {
     hub,
     fhir: new TypedFhirClient(`${hub.baseUrl}/fhir`),
+    baseUrl: hub.baseUrl!,
+    databaseUrl: database.url,
     async stop() {
       await hub.stop();
       await database.drop();

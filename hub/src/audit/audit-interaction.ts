@@ -14,6 +14,8 @@ export function auditedInteraction(method: string, path: string): AuditedInterac
   const [type, second, third, fourth] = path.split('/').filter(Boolean);
   const instance = type && second && !second.startsWith('_') ? `${type}/${second}` : undefined;
   if (!type) return method === 'POST' ? { interaction: 'transaction', action: 'E', entity: undefined, resourceType: undefined } : undefined;
+  // System-level operations (POST [base]/$process-message).
+  if (type.startsWith('$')) return { interaction: 'operation', action: 'E', entity: undefined, resourceType: undefined };
   if (type === 'metadata') return { interaction: 'capabilities', action: 'R', entity: undefined, resourceType: undefined };
   if (second === '_search' || (!second && method === 'GET')) return { interaction: 'search-type', action: 'E', entity: undefined, resourceType: type };
   if (second?.startsWith('$')) return { interaction: 'operation', action: 'E', entity: undefined, resourceType: type };

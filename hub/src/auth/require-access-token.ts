@@ -70,6 +70,11 @@ export function requireAccessToken(signer: TokenSigner): RequestHandler {
               const type = entry.request?.url?.split(/[/?]/)[0] ?? '';
               assertAllowed(caller, type, BUNDLE_METHOD_NEEDS[entry.request?.method ?? ''] ?? 'read');
             }
+          } else if (req.path === '/$process-message') {
+            // A message creates what it carries: each resource type needs the create scope.
+            for (const entry of ((req.body as Bundle | undefined)?.entry ?? []).slice(1)) {
+              assertAllowed(caller, entry.resource?.resourceType ?? '', 'create');
+            }
           } else if (what?.resourceType) {
             assertAllowed(caller, what.resourceType, NEEDS[what.interaction] ?? 'read');
           }

@@ -31,8 +31,10 @@ export function capabilityStatement(publicBaseUrl: string, version: string): Cap
           updateCreate: true,
           conditionalDelete: 'not-supported',
         })),
-        interaction: [{ code: 'transaction' }],
+        interaction: [{ code: 'transaction' }, { code: 'batch' }],
+        operation: [{ name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' }],
       },
     ],
+    messaging: [{ documentation: 'Synchronous $process-message: the carried resources are stored as one transaction; a repeated message (same Bundle.id and source endpoint) gets the first response.', supportedMessage: [] }],
   };
 }

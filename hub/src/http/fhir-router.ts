@@ -7,6 +7,7 @@ import { parseIncomingResource } from '../fhir/incoming-resource.js';
 import { badRequest, FhirError, informationOutcome, issue } from '../fhir/operation-outcome.js';
 import { isSupportedResourceType } from '../fhir/supported-resources.js';
 import { processBundle } from '../fhir/bundle-processing.js';
+import { processMessage } from '../fhir/process-message.js';
 import type { Database } from '../store/database.js';
 import { readHistory, readResource, readResourceVersion, readTypeHistory } from '../store/resource-store.js';
 import { historyBundle } from './history-bundle.js';
@@ -70,6 +71,14 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
     const body = req.body as Partial<Bundle> | undefined;
     if (body?.resourceType !== 'Bundle') throw badRequest('POST to the base URL takes a transaction or batch Bundle', ['resourceType']);
     sendResource(res, 200, await processBundle(db, body as Bundle, publicBaseUrl, writerOf(res)));
+  });
+
+  // FHIR messaging: a referral (or any resources) sent as a message Bundle.
+  router.post('/$process-message', async (req, res) => {
+    const body = req.body as Partial<Bundle> | undefined;
+    if (body?.resourceType !== 'Bundle') throw badRequest('$process-message takes a Bundle of type "message"', ['resourceType']);
+    const result = await processMessage(db, body as Bundle, writerOf(res));
+    sendResource(res, result.status, result.body);
   });
 
   /**
