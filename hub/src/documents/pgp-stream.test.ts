@@ -224,3 +224,20 @@ test('several documents at once share the worker pool', async () => {
   );
   results.forEach((result, i) => expect(sha256(result)).toBe(sha256(documents[i]!)));
 });
+
+test('a document in flight when the workers are stopped fails instead of hanging, and the next one gets a new worker', async () => {
+  const encrypted = encryptForStorage(keyring, streamOf(randomBytes(8 * MB)));
+  const outcome = readAll(encrypted).then(
+    () => 'finished',
+    (error: unknown) => error,
+  );
+  await new Promise((resolve) => encrypted.once('data', resolve));
+  await closePgpWorkers();
+  const result = await outcome;
+  expect(result).toBeInstanceOf(PgpStreamError);
+  expect((result as PgpStreamError).reason).toBe('worker');
+
+  const letter = Buffer.from('after a restart of the pool');
+  const ciphertext = await readAll(encryptForStorage(keyring, Readable.from([letter])));
+  expect(await readAll(decryptFromStorage(keyring, Readable.from([ciphertext])))).toEqual(letter);
+});

@@ -102,9 +102,13 @@ function runJob({ port, op, keys }: PgpJob): void {
       pull: (controller) =>
         new Promise<void>((resolve) => {
           inputReplies.push((message) => {
-            if (message.type === 'chunk') controller.enqueue(new Uint8Array(message.data));
-            else if (message.type === 'end') controller.close();
-            else controller.error(new Error(message.type === 'abort' ? message.message : 'input aborted'));
+            try {
+              if (message.type === 'chunk') controller.enqueue(new Uint8Array(message.data));
+              else if (message.type === 'end') controller.close();
+              else controller.error(new Error(message.type === 'abort' ? message.message : 'input aborted'));
+            } catch {
+              // OpenPGP.js cancelled its input meanwhile (it gave up on the message): nothing to feed.
+            }
             resolve();
           });
           send({ type: 'need' });
