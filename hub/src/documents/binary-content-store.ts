@@ -8,9 +8,9 @@ import { decryptFromStorage, encryptForStorage } from './pgp-stream.js';
 import type { StorageKeyring } from './storage-keyring.js';
 
 /** Ciphertext is kept in rows of this size: small enough to stream, large enough to be few. */
-const CHUNK_BYTES = 1024 * 1024;
+const CHUNK_BYTES = 256 * 1024;
 /** Chunks read per query when streaming content out. */
-const CHUNKS_PER_READ = 4;
+const CHUNKS_PER_READ = 8;
 
 export interface StoredContent extends ContentDigest {
   contentId: string;
