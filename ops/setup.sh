@@ -82,6 +82,8 @@ export PATH="$REPO_ROOT/node_modules/.bin:$PATH"
 ensure_postgres
 ensure_redis
 ensure_db_role
+# gpg is only the document benchmark's point of comparison (npm run bench:documents).
+command -v gpg >/dev/null || { log "installing gnupg (Debian package, for the document benchmark)"; apt_install gnupg; }
 bash "$REPO_ROOT/ops/stack/synapse.sh" start
 write_config
 node --import tsx ops/provision-hub.ts --config "$STACK_DIR/carehub.yaml"
