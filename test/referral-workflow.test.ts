@@ -180,3 +180,19 @@ test('the integrator edits the ServiceRequest (an m.replace edit in the room) an
   expect((await gp.waitForNoticeAbout(late)).getContent()['body']).toBe('⚠️ This referral is already cancelled; it cannot be accepted now.');
   expect((await fhir.read<Task>('Task', taskId)).status).toBe('cancelled');
 }, TIMEOUT);
+
+test("integrators find referrals by status and owner; a subscriber endpoint that fails is retried and still hears every change in order", async () => {
+  subscriber.failNext = 3;
+  const { taskId, message } = await postReferral('Physiotherapy at home');
+  await gp.waitForNoticeAbout(await gp.react(message, '✅'));
+  await taskReaches(taskId, 'accepted');
+
+  const found = await fhir.search('Task', { status: 'accepted', owner: `PractitionerRole/${roleId}` });
+  expect(found.entry!.map((e) => e.resource!.id)).toContain(taskId);
+  const stillRequested = await fhir.search('Task', { status: 'requested', owner: `PractitionerRole/${roleId}` });
+  expect(stillRequested.entry?.map((e) => e.resource!.id) ?? []).not.toContain(taskId);
+
+  await waitFor(async () => (notifiedStatuses(taskId).includes('accepted') ? true : undefined), 'the accepted Task at the subscriber after retries');
+  expect(subscriber.failNext).toBe(0);
+  expect(notifiedStatuses(taskId)).toEqual(['requested', 'received', 'accepted']);
+}, TIMEOUT);

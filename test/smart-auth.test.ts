@@ -182,3 +182,24 @@ describe('who may change what', () => {
     await expect((await client('clinic-rs')).update({ resourceType: 'Organization', id: 'homecare', name: 'Taken over' })).rejects.toMatchObject({ response: { status: 403 } });
   });
 });
+
+describe('documents under authorization', () => {
+  test('document content is read only with a token whose scopes cover Binary; without a token nothing is decrypted', async () => {
+    const writer = await tokenFor('clinic-rs', 'system/*.cruds');
+    const upload = await fetch(`${hub.baseUrl}/fhir/Binary`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${writer}`, 'content-type': 'text/plain' },
+      body: 'Medication list: paracetamol 1 g x 3',
+    });
+    expect(upload.status).toBe(201);
+    const url = upload.headers.get('location')!.replace(/\/_history\/\d+$/, '');
+
+    expect((await fetch(url)).status).toBe(401);
+    const onlyPractitioners = await tokenFor('registry-es', 'system/Practitioner.rs');
+    expect((await fetch(url, { headers: { authorization: `Bearer ${onlyPractitioners}` } })).status).toBe(403);
+    const reader = await tokenFor('registry-es', 'system/Binary.rs');
+    const read = await fetch(url, { headers: { authorization: `Bearer ${reader}` } });
+    expect(read.status).toBe(200);
+    expect(await read.text()).toBe('Medication list: paracetamol 1 g x 3');
+  });
+});
