@@ -15,7 +15,7 @@ import type { JWK } from 'jose';
 import { registerSmartClient } from '../../hub/src/auth/smart-clients.js';
 import { loadConfigFile } from '../../hub/src/config/load-config.js';
 import { createDatabase } from '../../hub/src/store/database.js';
-import type { Task } from 'fhir/r4.js';
+import type { DocumentReference, Task } from 'fhir/r4.js';
 import { registerSynapseUser } from '../../matrix-bridge/src/synapse-user-registration.js';
 import { GpMatrixClient } from '../lib/gp-matrix-client.js';
 import { HubProcess } from '../lib/hub-process.js';
@@ -76,15 +76,15 @@ try {
     clientId: `nordby-hospital-${run}`,
     organization: `Organization/${clinic}`,
     jwks: { keys: [clinicKeys.publicJwk] },
-    scopes: ['system/Patient.c', 'system/ServiceRequest.c', 'system/Task.cr'],
+    scopes: ['system/Patient.c', 'system/ServiceRequest.c', 'system/Task.cr', 'system/DocumentReference.crs', 'system/Binary.r'],
     roles: [],
   });
   await db.end();
   const clinicFhir = new TypedFhirClient(
     `${hub.baseUrl}/fhir`,
-    await fetchAccessToken(tokenUrl, `nordby-hospital-${run}`, clinicKeys.privateJwk, 'system/Patient.c system/ServiceRequest.c system/Task.cr'),
+    await fetchAccessToken(tokenUrl, `nordby-hospital-${run}`, clinicKeys.privateJwk, 'system/Patient.c system/ServiceRequest.c system/Task.cr system/DocumentReference.crs system/Binary.r'),
   );
-  console.log(`  client nordby-hospital-${run}: create Patient, ServiceRequest and Task; read Task`);
+  console.log(`  client nordby-hospital-${run}: create Patient, ServiceRequest and Task; read Task; exchange documents`);
 
   step('The hospital clinic refers a patient to Dr. Jensen (fhir-kit-client, transaction Bundle)');
   const posted = await clinicFhir.transaction(demoReferral(`PractitionerRole/${jensenRole}`, `Organization/${clinic}`));
@@ -130,11 +130,37 @@ try {
   console.log(`  the bot answers in the room: ${String(confirmation.getContent()['body'])}`);
   console.log(`  Task/${taskId} status=${accepted.status} businessStatus=${accepted.businessStatus?.text} (by ${accepted.note?.at(-1)?.authorReference?.reference})`);
 
+  step('The clinic sends the discharge letter (a DocumentReference with the letter inline)');
+  const letterText = 'Discharge letter\nOle Nielsen, born 1948-03-14\nTotal hip replacement (right), uncomplicated. Wound check in 7 days.\n';
+  const letter = await clinicFhir.create<DocumentReference>({
+    resourceType: 'DocumentReference',
+    status: 'current',
+    description: 'Discharge letter',
+    content: [{ attachment: { contentType: 'text/plain', title: 'Discharge letter.txt', data: Buffer.from(letterText).toString('base64') } }],
+    context: { related: [{ reference: `Task/${taskId}` }] },
+  });
+  console.log(`  DocumentReference/${letter.id}: stored OpenPGP-encrypted as ${letter.content[0]!.attachment.url} (${letter.content[0]!.attachment.size} bytes, SHA-1 ${letter.content[0]!.attachment.hash})`);
+  const letterEvent = await gp.waitForEvent('the letter', (e) => e.getContent()['org.carehub.document']?.documentReference === `DocumentReference/${letter.id}`);
+  const letterBytes = await gp.downloadFile(letterEvent.getContent());
+  console.log(`  in Dr. Jensen's client: "${String(letterEvent.getContent()['body'])}", an encrypted attachment; decrypted, it reads:`);
+  console.log(letterBytes.toString().trimEnd().split('\n').map((l) => `    │ ${l}`).join('\n'));
+
+  step('Dr. Jensen drops her care plan into the room; the clinic finds it with DocumentReference?related=Task/…');
+  const carePlan = Buffer.from('Care plan: home nurse visits twice weekly for 3 weeks; physiotherapy at home.\n');
+  await gp.sendFile(message.getRoomId()!, carePlan, 'care-plan.txt', 'text/plain');
+  let found: DocumentReference | undefined;
+  for (const until = Date.now() + 30_000; !found && Date.now() < until; ) {
+    found = (await clinicFhir.search('DocumentReference', { related: `Task/${taskId}`, _count: '10' })).entry?.map((e) => e.resource as DocumentReference).find((d) => d.description === 'care-plan.txt');
+    if (!found) await new Promise((r) => setTimeout(r, 300));
+  }
+  if (!found) throw new Error('the care plan did not reach the clinic');
+  console.log(`  DocumentReference/${found.id} by ${found.author?.[0]?.reference}, content ${found.content[0]!.attachment.url}`);
+
   step('After the visit, Dr. Jensen writes "done: home visit made, care plan attached to the record"');
   await gp.say(message.getRoomId()!, 'done: home visit made, care plan attached to the record');
   const completed = await taskStatus('completed');
-  console.log(`  Task/${taskId} status=${completed.status} output="${completed.output?.[0]?.valueString}" version=${completed.meta?.versionId}`);
-  console.log('\n✔ Demo complete: a referral posted as FHIR was decrypted in the GP’s own Matrix client, and the GP’s answers came back as FHIR.');
+  console.log(`  Task/${taskId} status=${completed.status} note="${completed.output?.find((o) => o.type.text === 'Completion note')?.valueString}" outputs=${completed.output?.length} version=${completed.meta?.versionId}`);
+  console.log('\n✔ Demo complete: a referral posted as FHIR was decrypted in the GP’s own Matrix client, and the GP’s answers and documents came back as FHIR.');
 } finally {
   gp?.stop();
   await hub.stop();
