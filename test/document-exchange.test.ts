@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Bundle, DocumentReference, OperationOutcome, Task } from 'fhir/r4.js';
+import type { Bundle, DocumentReference, OperationOutcome, Subscription, Task } from 'fhir/r4.js';
 import pg from 'pg';
 import { createLogger } from '../hub/src/logger.js';
 import { startHub, type RunningHub } from '../hub/src/hub.js';
@@ -8,6 +8,7 @@ import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
 import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';
 import { createTestDatabase, createTestHubConfig, registerTestUser, stack } from './support/test-stack.js';
 import { waitFor } from './support/wait-for.js';
+import { SubscriberEndpoint } from './support/subscriber-endpoint.js';
 
 // Documents both ways on the real stack: a clinic's PDF reaches the GP's own client as an
 // encrypted file; a file the GP posts comes back out of the FHIR API; the hub's database only
@@ -84,6 +85,15 @@ test('a 20 MB PDF posted by the clinic arrives in the GP’s client as an encryp
 
 test('a file the GP posts in the room comes back out of DocumentReference?related=… byte-identical, attached to the Task', async () => {
   const { taskId, roomId } = await referral('Please send the care plan');
+  // The clinic's system follows documents about its referral.
+  const subscriber = await SubscriberEndpoint.start();
+  await fhir.create<Subscription>({
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: 'Documents for our referral',
+    criteria: `DocumentReference?related=Task/${taskId}`,
+    channel: { type: 'rest-hook', endpoint: subscriber.url, payload: 'application/fhir+json' },
+  });
   const carePlan = pdf(300 * 1024);
   const fileEvent = await gp.sendFile(roomId, carePlan, 'care-plan.pdf', 'application/pdf');
   const ack = await gp.waitForNoticeAbout(fileEvent);
@@ -99,6 +109,9 @@ test('a file the GP posts in the room comes back out of DocumentReference?relate
   expect(downloaded.equals(carePlan)).toBe(true);
   const task = await fhir.read<Task>('Task', taskId);
   expect(task.output?.at(-1)?.valueReference?.reference).toBe(`DocumentReference/${found.id}`);
+  const pushed = await waitFor(async () => subscriber.resourcesFor<DocumentReference>('DocumentReference', found.id!)[0], 'the DocumentReference at the subscriber');
+  expect(pushed.content[0]!.attachment.url).toBe(url);
+  await subscriber.stop();
 }, TIMEOUT);
 
 test('inline content becomes an encrypted Binary; the bytes in PostgreSQL are OpenPGP ciphertext, not the document', async () => {
