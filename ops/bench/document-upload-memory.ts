@@ -21,6 +21,8 @@ const argument = (name: string, fallback: number) => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const MEGABYTES = argument('mb', 200);
+/** Size of the documents the warm-up streams through both ways before measuring. */
+const WARM_UP_MEGABYTES = argument('warm-up-mb', 4);
 const SIZE = MEGABYTES * 1024 * 1024;
 
 const stack = readStackInfo();
@@ -85,7 +87,7 @@ try {
   await fetch(`${hub.baseUrl}/fhir/Binary`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: randomBytes(1024 * 1024) });
   const baseline = rssOf(hub.pid);
   console.log(`\nDocument memory benchmark: ${MEGABYTES} MB documents through the hub's API (hub in its own process)`);
-  console.log(`  hub RSS after warm-up: ${mb(baseline)} MB`);
+  console.log(`  hub RSS after warm-up (4 documents of ${WARM_UP_MEGABYTES} MB, up and down): ${mb(baseline)} MB`);
   let firstUploadGrowth = 0;
   for (const round of ['first', 'second']) {
     const sent = createHash('sha256');
