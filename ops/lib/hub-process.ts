@@ -26,7 +26,7 @@ export class HubProcess {
 
   /** Starts `npm start --config configFile`'s process and waits until it is ready. */
   static async start(configFile: string, name: string, options: { waitForApi: boolean; logTo?: (line: string) => void }): Promise<HubProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'hub/src/main.ts', '--config', configFile], {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'hub/src/main.ts', '--config', configFile], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
