@@ -6,11 +6,9 @@ import { CAREHUB_DOCUMENT_KEY } from '../../../matrix-bridge/src/room-state.js';
 import { decryptContent, findContentOf } from '../documents/binary-content-store.js';
 import { documentStoreSettings } from '../documents/document-store.js';
 import type { OutboxJobData } from '../queue/queues.js';
-import { inTransaction } from '../store/database.js';
-import { isOutboxRowOpen, lockOutboxRow, markOutboxRowCompleted } from '../store/outbox.js';
 import { findResource } from '../store/resource-store.js';
 import type { MatrixDeliveryDeps } from './deliver-referral.js';
-import { findReferralDelivery, matrixTxnIdFor, recordSentEvents, ReferralNotYetDelivered } from './referral-delivery-record.js';
+import { completeWithSentEvents, matrixTxnIdFor, referralRoomFor } from './referral-delivery-record.js';
 
 const EXTENSION_FOR: Record<string, string> = {
   'application/pdf': 'pdf',
@@ -28,13 +26,8 @@ const EXTENSION_FOR: Record<string, string> = {
 export function deliverDocument({ db, rooms, homeserverUrl, logger }: MatrixDeliveryDeps & { homeserverUrl: string }) {
   return async (job: Job<OutboxJobData<'document.deliver'>>): Promise<string> => {
     const { outboxId, taskId, documentReferenceId } = job.data;
-    if (!(await isOutboxRowOpen(db, outboxId))) return 'already sent';
-    const delivery = await findReferralDelivery(db, taskId);
-    if (delivery.state === 'pending') throw new ReferralNotYetDelivered(taskId);
-    if (delivery.state === 'none') {
-      await markOutboxRowCompleted(db, outboxId);
-      return 'no room: the referral was never delivered';
-    }
+    const delivery = await referralRoomFor(db, outboxId, taskId);
+    if (!delivery) return 'nothing to send';
     const document = await findResource<DocumentReference & { id: string }>(db, 'DocumentReference', documentReferenceId);
     const attachment = document?.content[0]?.attachment;
     const binaryId = attachment?.url?.match(/Binary\/([^/]+)$/)?.[1];
@@ -59,12 +52,7 @@ export function deliverDocument({ db, rooms, homeserverUrl, logger }: MatrixDeli
       },
       matrixTxnIdFor(outboxId, 'document'),
     );
-    await inTransaction(db, async (client) => {
-      const row = await lockOutboxRow(client, outboxId);
-      if (!row || row.completedAt) return;
-      await recordSentEvents(client, outboxId, [{ part: 'document', roomId: delivery.roomId, eventId }]);
-      await markOutboxRowCompleted(client, outboxId);
-    });
+    await completeWithSentEvents(db, outboxId, [{ part: 'document', roomId: delivery.roomId, eventId }]);
     logger.info({ outboxId, taskId, documentReferenceId, eventId, size: content.size }, 'document delivered to the referral room');
     return eventId;
   };

@@ -3,11 +3,9 @@ import type { ServiceRequest, Task } from 'fhir/r4.js';
 import { EventType } from 'matrix-js-sdk';
 import { renderReferralEdit, renderReferralMessage } from '../../../matrix-bridge/src/referral-message.js';
 import type { OutboxJobData } from '../queue/queues.js';
-import { inTransaction } from '../store/database.js';
-import { isOutboxRowOpen, lockOutboxRow, markOutboxRowCompleted } from '../store/outbox.js';
 import { findResource } from '../store/resource-store.js';
 import type { MatrixDeliveryDeps } from './deliver-referral.js';
-import { findReferralDelivery, matrixTxnIdFor, recordSentEvents, ReferralNotYetDelivered } from './referral-delivery-record.js';
+import { completeWithSentEvents, matrixTxnIdFor, referralRoomFor } from './referral-delivery-record.js';
 import { buildReferralView } from './referral-view.js';
 
 /**
@@ -18,13 +16,8 @@ import { buildReferralView } from './referral-view.js';
 export function deliverReferralEdit({ db, rooms, logger }: MatrixDeliveryDeps) {
   return async (job: Job<OutboxJobData<'referral.edit'>>): Promise<string> => {
     const { outboxId, taskId } = job.data;
-    if (!(await isOutboxRowOpen(db, outboxId))) return 'already sent';
-    const delivery = await findReferralDelivery(db, taskId);
-    if (delivery.state === 'pending') throw new ReferralNotYetDelivered(taskId);
-    if (delivery.state === 'none') {
-      await markOutboxRowCompleted(db, outboxId);
-      return 'no room: the referral was never delivered';
-    }
+    const delivery = await referralRoomFor(db, outboxId, taskId);
+    if (!delivery) return 'nothing to send';
     const task = await findResource<Task & { id: string }>(db, 'Task', taskId);
     const requestId = task?.focus?.reference?.replace(/^ServiceRequest\//, '');
     const request = requestId ? await findResource<ServiceRequest & { id: string }>(db, 'ServiceRequest', requestId) : undefined;
@@ -32,12 +25,7 @@ export function deliverReferralEdit({ db, rooms, logger }: MatrixDeliveryDeps) {
 
     const edit = renderReferralEdit(delivery.messageEventId, renderReferralMessage(await buildReferralView(db, task, request)));
     const eventId = await rooms.sendEncrypted(delivery.roomId, EventType.RoomMessage, edit, matrixTxnIdFor(outboxId, 'edit'));
-    await inTransaction(db, async (client) => {
-      const row = await lockOutboxRow(client, outboxId);
-      if (!row || row.completedAt) return;
-      await recordSentEvents(client, outboxId, [{ part: 'edit', roomId: delivery.roomId, eventId }]);
-      await markOutboxRowCompleted(client, outboxId);
-    });
+    await completeWithSentEvents(db, outboxId, [{ part: 'edit', roomId: delivery.roomId, eventId }]);
     logger.info({ outboxId, taskId, eventId }, 'referral edit shown in the room');
     return eventId;
   };

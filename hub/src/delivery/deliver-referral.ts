@@ -7,10 +7,10 @@ import type { ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js
 import { CAREHUB_MESSAGE_KEY, FHIR_STRUCTURE_KEY, STATUS_REQUEST_KEY } from '../../../matrix-bridge/src/room-state.js';
 import type { OutboxJobData } from '../queue/queues.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
-import { inTransaction, type Database } from '../store/database.js';
-import { isOutboxRowOpen, lockOutboxRow, markOutboxRowCompleted } from '../store/outbox.js';
+import type { Database } from '../store/database.js';
+import { isOutboxRowOpen, markOutboxRowCompleted } from '../store/outbox.js';
 import { findResource, readResourceForUpdate, updateResource } from '../store/resource-store.js';
-import { matrixTxnIdFor, recordSentEvents } from './referral-delivery-record.js';
+import { completeWithSentEvents, matrixTxnIdFor } from './referral-delivery-record.js';
 import { buildReferralPayload, FHIR_JSON, REFERRAL_PAYLOAD_STRUCTURE } from './referral-fhir-payload.js';
 import { buildReferralView } from './referral-view.js';
 import { applyWriteEffects } from '../workflow/write-effects.js';
@@ -70,17 +70,14 @@ export function deliverReferral({ db, rooms, logger }: MatrixDeliveryDeps) {
       matrixTxnIdFor(outboxId, 'fhir'),
     );
 
-    await inTransaction(db, async (client) => {
-      const row = await lockOutboxRow(client, outboxId);
-      if (!row || row.completedAt) return;
-      await recordSentEvents(client, outboxId, [
-        { part: 'message', roomId, eventId: messageEventId },
-        { part: 'fhir', roomId, eventId: fileEventId },
-      ]);
+    const sent = [
+      { part: 'message', roomId, eventId: messageEventId },
+      { part: 'fhir', roomId, eventId: fileEventId },
+    ];
+    await completeWithSentEvents(db, outboxId, sent, async (client) => {
       const current = await readResourceForUpdate<Task & { id: string }>(client, 'Task', taskId);
       const { resource, previous } = await updateResource(client, { ...markTaskDelivered(current, roomId, messageEventId, new Date()), id: taskId });
       await applyWriteEffects(client, resource, 'Task', previous);
-      await markOutboxRowCompleted(client, outboxId);
     });
     logger.info({ outboxId, taskId, roomId, eventId: messageEventId }, 'referral delivered');
     return messageEventId;

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
-import type { Queryable } from '../store/database.js';
+import { inTransaction, type Database, type DatabaseClient, type Queryable } from '../store/database.js';
+import { isOutboxRowOpen, lockOutboxRow, markOutboxRowCompleted } from '../store/outbox.js';
 
 /** The Matrix transaction id of an outbox row's event: the same on every retry, by design. */
 export const matrixTxnIdFor = (outboxId: string, part = 'message') => (part === 'message' ? `carehub-outbox-${outboxId}` : `carehub-outbox-${outboxId}-${part}`);
@@ -54,4 +55,38 @@ export class ReferralNotYetDelivered extends Error {
   constructor(taskId: string) {
     super(`the referral of Task/${taskId} is not delivered yet; this message waits for it`);
   }
+}
+
+export type DeliveredReferral = Extract<ReferralDelivery, { state: 'delivered' }>;
+
+/**
+ * For an outbox row whose message belongs in a referral's room (a notice, an edit, a document):
+ * the delivered referral, or undefined when there is nothing to send (the row is done already, or
+ * the referral never reached a room, which completes the row). While the referral itself is on
+ * its way this throws, so the queue retries later and the room never shows a message before the
+ * referral it is about.
+ */
+export async function referralRoomFor(db: Database, outboxId: string, taskId: string): Promise<DeliveredReferral | undefined> {
+  if (!(await isOutboxRowOpen(db, outboxId))) return undefined;
+  const delivery = await findReferralDelivery(db, taskId);
+  if (delivery.state === 'pending') throw new ReferralNotYetDelivered(taskId);
+  if (delivery.state === 'none') {
+    await markOutboxRowCompleted(db, outboxId);
+    return undefined;
+  }
+  return delivery;
+}
+
+/**
+ * Records what an outbox row sent and completes the row, in one transaction with `alsoDo` (the
+ * Task's delivery status, say). A row another worker finished meanwhile is left as it is.
+ */
+export async function completeWithSentEvents(db: Database, outboxId: string, events: SentEvent[], alsoDo?: (client: DatabaseClient) => Promise<void>): Promise<void> {
+  await inTransaction(db, async (client) => {
+    const row = await lockOutboxRow(client, outboxId);
+    if (!row || row.completedAt) return;
+    await recordSentEvents(client, outboxId, events);
+    await alsoDo?.(client);
+    await markOutboxRowCompleted(client, outboxId);
+  });
 }
