@@ -169,13 +169,17 @@ test('the event loop keeps serving while a 64 MB document is encrypted', async (
   clearInterval(ticker);
 
   expect(ciphertextBytes).toBeGreaterThan(document.length);
-  // Generous bounds, not a benchmark: the OpenPGP work runs on another thread, so a timer on
-  // this one keeps firing all along. (Done on this thread, the encryption of an in-memory stream
-  // is one unbroken chain of promise jobs: no timer fires until it is over.)
-  const instants = [started, ...tickTimes.filter((t) => t > started && t < ended), ended];
+  // Not a benchmark, and no absolute time limit (a busy CI machine stretches every gap): the
+  // OpenPGP work runs on another thread, so a timer on this one keeps firing all along, and no
+  // pause is more than a fraction of the whole. (Done on this thread, the encryption of an
+  // in-memory stream is one unbroken chain of promise jobs: no timer fires until it is over, and
+  // the one pause is the whole encryption.)
+  const ticks = tickTimes.filter((t) => t > started && t < ended);
+  const instants = [started, ...ticks, ended];
   const longestGap = Math.max(...instants.slice(1).map((t, i) => t - instants[i]!));
-  expect(longestGap).toBeLessThan(200);
-  expect(delay.max / 1e6).toBeLessThan(200);
+  expect(ticks.length).toBeGreaterThanOrEqual(5);
+  expect(longestGap).toBeLessThan((ended - started) / 2);
+  expect(delay.max / 1e6).toBeLessThan((ended - started) / 2);
 });
 
 test('a reader that stops reading stops the work: the worker does not swallow the whole input', async () => {
