@@ -1,5 +1,5 @@
 import { hkdfSync } from 'node:crypto';
-import { ClientEvent, createClient, MatrixClient, MemoryStore, SyncState } from 'matrix-js-sdk';
+import { ClientEvent, createClient, SyncState, type MatrixClient } from 'matrix-js-sdk';
 import { AllDevicesIsolationMode, OnlySignedDevicesIsolationMode } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import type { Logger } from 'pino';
 import { BotDeviceStore, type BotSession } from './bot-device-store.js';
@@ -118,17 +118,13 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
     deviceStore.setSession(session);
     options.logger.info({ deviceId: session.deviceId }, 'logged in a new bot device');
   }
-  // Not createClient: it adds the SDK's scheduler, which sends every message of the client one
-  // after another, across all rooms. The hub's delivery workers each send their own job's events
-  // in order and retry through the queue, so they can send side by side.
-  const client = new MatrixClient({
+  const client = createClient({
     baseUrl: options.homeserverUrl,
     userId: session.userId,
     deviceId: session.deviceId,
     accessToken: session.accessToken,
     fetchFn: durableFetch(deviceStore),
     logger: sdkLoggerFor(options.logger),
-    store: new MemoryStore(),
   });
   await client.initRustCrypto({
     useIndexedDB: true,

@@ -111,12 +111,7 @@ export const configSchema = z
         backoffMs: z.number().int().min(10).default(1000),
         /** Longest wait between two attempts, so work resumes soon after a long outage ends. */
         maxBackoffMs: z.number().int().min(10).default(60_000),
-        /**
-         * Delivery jobs run side by side (the bot sends without the SDK's one-at-a-time queue).
-         * At most 8: with 16 sends in flight into one room, a GP's client was seen failing to
-         * decrypt about one referral in ten (README, referral benchmark); with 8, none of 1,100.
-         */
-        concurrency: z.number().int().min(1).max(8).default(8),
+        concurrency: z.number().int().min(1).max(64).default(4),
         /**
          * How long a worker holds a job before others may take it over. After a crash, the
          * job it was working on is picked up again once this has passed (BullMQ stalled jobs).

@@ -4,7 +4,7 @@ import { EventType } from 'matrix-js-sdk';
 import type { Logger } from 'pino';
 import { renderReferralMessage } from '../../../matrix-bridge/src/referral-message.js';
 import type { ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js';
-import { CAREHUB_MESSAGE_KEY, FHIR_STRUCTURE_KEY, inThread, STATUS_REQUEST_KEY } from '../../../matrix-bridge/src/room-state.js';
+import { CAREHUB_MESSAGE_KEY, FHIR_STRUCTURE_KEY, STATUS_REQUEST_KEY } from '../../../matrix-bridge/src/room-state.js';
 import type { OutboxJobData } from '../queue/queues.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import type { Database } from '../store/database.js';
@@ -29,8 +29,7 @@ const STATUS_REQUEST_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 const NOT_TO_DELIVER = new Set<Task['status']>(['cancelled', 'entered-in-error']);
 
 /**
- * Delivers one referral: the sender/recipient pair's room, the readable message that starts the
- * referral's thread, its FHIR file in the thread, then (in one transaction) the
+ * Delivers one referral: room, readable message, FHIR file, then (in one transaction) the
  * delivery record, the Task's new status and the outbox row's completion. Safe to run any
  * number of times for the same row: a finished row is skipped, the room is found by alias, and
  * the homeserver answers a repeated send (same transaction id) with the first event.
@@ -52,28 +51,21 @@ export function deliverReferral({ db, rooms, logger }: MatrixDeliveryDeps) {
     const recipients = await resolveMatrixRecipients(db, task.owner);
     if (recipients.length === 0) throw new UnrecoverableError(`Task/${taskId}: its owner no longer has a Matrix endpoint`);
 
-    const requester = (task.requester ?? request.requester)?.reference;
-    const view = await buildReferralView(db, task, request);
-    const roomId = await rooms.ensureRoom({ kind: 'referrals', ...(requester ? { requester } : {}), owner: task.owner!.reference! }, recipients, requester ? view.requester : undefined);
+    const roomId = await rooms.ensureRoom({ kind: 'referral', task: `Task/${taskId}`, serviceRequest: `ServiceRequest/${request.id}` }, recipients);
     const message = {
-      ...renderReferralMessage(view),
+      ...renderReferralMessage(await buildReferralView(db, task, request)),
       [STATUS_REQUEST_KEY]: { from_device: rooms.deviceId, lifetime: STATUS_REQUEST_LIFETIME_MS },
     };
-    // The FHIR file's upload needs nothing from the message, so it goes up while the message is sent.
+    const messageEventId = await rooms.sendEncrypted(roomId, EventType.RoomMessage, message, matrixTxnIdFor(outboxId));
     const payload = Buffer.from(JSON.stringify(await buildReferralPayload(db, task, request)));
-    const [messageEventId, file] = await Promise.all([
-      rooms.sendEncrypted(roomId, EventType.RoomMessage, message, matrixTxnIdFor(outboxId)),
-      rooms.uploadEncryptedFile(payload, { filename: `referral-${taskId}.fhir.json`, mimetype: FHIR_JSON }),
-    ]);
-    // The message starts the referral's thread; its FHIR file is the thread's first event.
-    const fileEventId = await rooms.sendEncrypted(
+    const fileEventId = await rooms.sendEncryptedFile(
       roomId,
-      EventType.RoomMessage,
+      payload,
+      { filename: `referral-${taskId}.fhir.json`, mimetype: FHIR_JSON },
       {
-        ...file,
         [FHIR_STRUCTURE_KEY]: REFERRAL_PAYLOAD_STRUCTURE,
         [CAREHUB_MESSAGE_KEY]: { ...message[CAREHUB_MESSAGE_KEY], part: 'fhir' },
-        ...inThread(messageEventId),
+        'm.relates_to': { 'm.in_reply_to': { event_id: messageEventId } },
       },
       matrixTxnIdFor(outboxId, 'fhir'),
     );

@@ -14,18 +14,12 @@ export interface SentEvent {
 /** Records what an outbox row put into Matrix; call it in the transaction that completes the row. */
 export async function recordSentEvents(client: PoolClient | Queryable, outboxId: string, events: SentEvent[]): Promise<void> {
   for (const event of events) {
-    // The Task the row is about, kept beside the event: a member's answer names an event, and this finds its referral.
-    await client.query(
-      `INSERT INTO matrix_deliveries (outbox_id, part, room_id, event_id, task_id)
-       SELECT $1, $2, $3, $4, payload ->> 'taskId' FROM outbox WHERE id = $1
-       ON CONFLICT DO NOTHING`,
-      [
+    await client.query('INSERT INTO matrix_deliveries (outbox_id, part, room_id, event_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
       outboxId,
       event.part,
       event.roomId,
       event.eventId,
-      ],
-    );
+    ]);
   }
 }
 
