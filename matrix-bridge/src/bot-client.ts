@@ -118,6 +118,9 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
     deviceStore.setSession(session);
     options.logger.info({ deviceId: session.deviceId }, 'logged in a new bot device');
   }
+  // createClient, with the SDK's scheduler: the bot's room events leave one at a time, in order.
+  // Sends side by side into one room were tried (README, referral benchmark): a GP's client then
+  // failed to decrypt some referrals after homeserver outages and Redis restarts.
   const client = createClient({
     baseUrl: options.homeserverUrl,
     userId: session.userId,
