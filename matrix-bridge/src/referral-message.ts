@@ -45,7 +45,7 @@ export interface ReferralMessageContent extends Omit<FileMessageContent, 'body'>
 }
 
 /** How to answer, in words and in the shapes parseAnswerEvent understands. */
-export const ANSWER_HINT = 'Answer in this room: ✅ or "accept" to accept, ❌ or "decline <reason>" to decline, "done" when completed, "help" for more.';
+export const ANSWER_HINT = 'Answer in this referral’s thread (or react to it): ✅ or "accept" to accept, ❌ or "decline <reason>" to decline, "done" when completed, "help" for more.';
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

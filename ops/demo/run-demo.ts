@@ -99,6 +99,8 @@ try {
   console.log(`  stored on the homeserver as: ${raw?.type} (${String(raw?.content['algorithm'])})`);
   console.log(`  decrypted by the GP's device:\n`);
   console.log(String(message.getContent()['body']).split('\n').map((l) => `    │ ${l}`).join('\n'));
+  const fhirFile = JSON.parse((await gp.downloadFile(message.getContent())).toString()) as { entry?: Array<{ resource?: { resourceType?: string } }> };
+  console.log(`    │ 📎 ${String(message.getContent()['filename'])} (${String(message.getContent()['info']?.mimetype)}): ${fhirFile.entry?.map((e) => e.resource?.resourceType).join(', ')}`);
 
   step('The Task, as the clinic reads it back');
   const deadline = Date.now() + 30_000;
