@@ -96,8 +96,15 @@ test('referrals to one recipient share its room, invite-only, encrypted and sayi
   expect(referralEvents.map((e) => e.getId())).toEqual(expect.arrayContaining([one.getId(), two.getId()]));
 });
 
-test('the hub keeps its Matrix device across a restart and still delivers readable referrals', async () => {
+/** The Megolm session a stored (encrypted) event was sent with, as the homeserver holds it. */
+async function megolmSessionOf(event: { getRoomId(): string | undefined; getId(): string | undefined }): Promise<unknown> {
+  const raw = await gp.rawRoomEvents(event.getRoomId()!);
+  return raw.find((e) => e.event_id === event.getId())?.content['session_id'];
+}
+
+test('the hub keeps its Matrix device across a restart and still delivers readable referrals, under a new Megolm session', async () => {
   const deviceBefore = hub.bot!.deviceId;
+  const lastBefore = gp.decrypted.filter((e) => e.getSender() === hub.bot!.client.getUserId() && e.getContent()['org.carehub.referral']).at(-1)!;
   await hub.stop();
   hub = await startHub(setup.config, createLogger(setup.config.log.level));
   fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
@@ -107,6 +114,11 @@ test('the hub keeps its Matrix device across a restart and still delivers readab
   const message = await gp.waitForReferral(taskId);
   expect(message.getContent()['body']).toContain('Fall at home');
   await deliveredTask(taskId);
+  // Same room, new session: a restarted bot never continues an old Megolm session (its device
+  // store may lag the last steps the homeserver saw, since room sends do not wait for it).
+  expect(message.getRoomId()).toBe(lastBefore.getRoomId());
+  expect(await megolmSessionOf(message)).toEqual(expect.any(String));
+  expect(await megolmSessionOf(message)).not.toBe(await megolmSessionOf(lastBefore));
 
   const devices = await hub.bot!.client.getDevices();
   expect(devices.devices.map((d) => d.device_id)).toEqual([deviceBefore]);
