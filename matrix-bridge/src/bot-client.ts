@@ -1,5 +1,5 @@
 import { hkdfSync } from 'node:crypto';
-import { ClientEvent, createClient, SyncState, type MatrixClient } from 'matrix-js-sdk';
+import { ClientEvent, createClient, MatrixScheduler, SyncState, type MatrixClient } from 'matrix-js-sdk';
 import { AllDevicesIsolationMode, OnlySignedDevicesIsolationMode } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import type { Logger } from 'pino';
 import { BotDeviceStore, type BotSession } from './bot-device-store.js';
@@ -144,10 +144,15 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
     deviceStore.setSession(session);
     options.logger.info({ deviceId: session.deviceId }, 'logged in a new bot device');
   }
-  // createClient, with the SDK's scheduler: the bot's room events leave one at a time, in order.
-  // Sends side by side into one room were tried (README, referral benchmark): a GP's client then
-  // failed to decrypt some referrals after homeserver outages and Redis restarts.
+  // The SDK's scheduler: the bot's room events leave one at a time, in order. Sends side by side
+  // into one room were tried (README, referral benchmark): a GP's client then failed to decrypt
+  // some referrals after homeserver outages and Redis restarts.
+  //
+  // The scheduler itself never retries: a send that failed is retried by the delivery queue,
+  // which encrypts the event again. Its own retries would send, after an outage, ciphertext made
+  // during it, under a Megolm session whose key share may never have reached the recipients.
   const client = createClient({
+    scheduler: new MatrixScheduler(() => -1),
     baseUrl: options.homeserverUrl,
     userId: session.userId,
     deviceId: session.deviceId,

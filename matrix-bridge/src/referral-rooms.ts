@@ -111,6 +111,13 @@ export class ReferralRooms {
       const { event_id } = await this.bot.sendEvent(roomId, eventType as never, content as never, txnId);
       return event_id;
     } catch (error) {
+      // After a failed send nobody knows which key shares reached whom (the homeserver may have
+      // gone away in the middle of sharing a new session): the retry starts a new session,
+      // shared with every member before it is used.
+      await this.bot
+        .getCrypto()!
+        .forceDiscardSession(roomId)
+        .catch(() => undefined);
       // Forget the failed local echo, or the retry with the same txnId is refused client-side.
       const pending = this.bot.getRoom(roomId)?.getEventForTxnId(txnId);
       if (pending) {
