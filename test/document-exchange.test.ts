@@ -55,7 +55,7 @@ async function contentRows(): Promise<number> {
 async function referral(reason: string) {
   const taskId = idOf(await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`, reason)), 'Task');
   const message = await gp.waitForReferral(taskId);
-  return { taskId, roomId: message.getRoomId()! };
+  return { taskId, message };
 }
 
 test('a 20 MB PDF posted by the clinic arrives in the GP’s client as an encrypted file with an identical SHA-256', async () => {
@@ -84,7 +84,7 @@ test('a 20 MB PDF posted by the clinic arrives in the GP’s client as an encryp
 }, TIMEOUT);
 
 test('a file the GP posts in the room comes back out of DocumentReference?related=… byte-identical, attached to the Task', async () => {
-  const { taskId, roomId } = await referral('Please send the care plan');
+  const { taskId, message } = await referral('Please send the care plan');
   // The clinic's system follows documents about its referral.
   const subscriber = await SubscriberEndpoint.start();
   await fhir.create<Subscription>({
@@ -95,7 +95,7 @@ test('a file the GP posts in the room comes back out of DocumentReference?relate
     channel: { type: 'rest-hook', endpoint: subscriber.url, payload: 'application/fhir+json' },
   });
   const carePlan = pdf(300 * 1024);
-  const fileEvent = await gp.sendFile(roomId, carePlan, 'care-plan.pdf', 'application/pdf');
+  const fileEvent = await gp.sendFile(message, carePlan, 'care-plan.pdf', 'application/pdf');
   const ack = await gp.waitForNoticeAbout(fileEvent);
   expect(ack.getContent()['body']).toMatch(/^📄 Received care-plan.pdf: stored as DocumentReference\//);
 

@@ -69,21 +69,42 @@ test("an integrator posts a referral; the GP's own client decrypts it; the homes
   expect(task.meta!.versionId).toBe('2');
 });
 
-test('the referral room is invite-only, encrypted and says what it is in its own state', async () => {
-  const taskId = idOf(await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`)), 'Task');
-  const message = await gp.waitForReferral(taskId);
-  const room = gp.client.getRoom(message.getRoomId()!)!;
+test('referrals to one recipient share its room, invite-only, encrypted and saying what it is; each referral is one event (its FHIR file, captioned) that starts a thread', async () => {
+  const first = idOf(await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`, 'Knee pain')), 'Task');
+  const second = idOf(await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`, 'Hip pain')), 'Task');
+  const [one, two] = [await gp.waitForReferral(first), await gp.waitForReferral(second)];
+  expect(two.getRoomId()).toBe(one.getRoomId());
+  const room = gp.client.getRoom(one.getRoomId()!)!;
   const state = room.currentState;
   expect(state.getStateEvents('m.room.join_rules', '')?.getContent()['join_rule']).toBe('invite');
   expect(state.getStateEvents('m.room.encryption', '')?.getContent()['algorithm']).toBe('m.megolm.v1.aes-sha2');
   expect(state.getStateEvents('m.room.history_visibility', '')?.getContent()['history_visibility']).toBe('invited');
-  expect(state.getStateEvents('org.carehub.room', '')?.getContent()).toMatchObject({ kind: 'referral', task: `Task/${taskId}` });
+  expect(state.getStateEvents('org.carehub.room', '')?.getContent()).toEqual({ kind: 'referrals', owner: `PractitionerRole/${roleId}` });
   // Room names are not encrypted: no patient data in them.
   expect(room.name).not.toContain('Nielsen');
+  for (const message of [one, two]) {
+    // At the top of the room (threads start from it), carrying the referral's FHIR as its file.
+    expect(message.getContent()['m.relates_to']).toBeUndefined();
+    expect(message.getContent()).toMatchObject({ msgtype: 'm.file', info: { mimetype: 'application/fhir+json' }, file: { url: expect.stringMatching(/^mxc:\/\//) } });
+  }
+  // Every message the bot stored in the room is ciphertext and is a referral, one event each.
+  const botId = hub.bot!.client.getUserId();
+  const botMessages = (await gp.rawRoomEvents(one.getRoomId()!)).filter((e) => e.sender === botId && ['m.room.encrypted', 'm.room.message'].includes(e.type));
+  expect(botMessages.every((e) => e.type === 'm.room.encrypted')).toBe(true);
+  const referralEvents = gp.eventsIn(one.getRoomId()!).filter((e) => e.getSender() === botId && e.getContent()['org.carehub.referral']);
+  expect(botMessages.map((e) => e.event_id).sort()).toEqual(referralEvents.map((e) => e.getId()).sort());
+  expect(referralEvents.map((e) => e.getId())).toEqual(expect.arrayContaining([one.getId(), two.getId()]));
 });
 
-test('the hub keeps its Matrix device across a restart and still delivers readable referrals', async () => {
+/** The Megolm session a stored (encrypted) event was sent with, as the homeserver holds it. */
+async function megolmSessionOf(event: { getRoomId(): string | undefined; getId(): string | undefined }): Promise<unknown> {
+  const raw = await gp.rawRoomEvents(event.getRoomId()!);
+  return raw.find((e) => e.event_id === event.getId())?.content['session_id'];
+}
+
+test('the hub keeps its Matrix device across a restart and still delivers readable referrals, under a new Megolm session', async () => {
   const deviceBefore = hub.bot!.deviceId;
+  const lastBefore = gp.decrypted.filter((e) => e.getSender() === hub.bot!.client.getUserId() && e.getContent()['org.carehub.referral']).at(-1)!;
   await hub.stop();
   hub = await startHub(setup.config, createLogger(setup.config.log.level));
   fhir = new TypedFhirClient(`${hub.baseUrl}/fhir`);
@@ -93,6 +114,11 @@ test('the hub keeps its Matrix device across a restart and still delivers readab
   const message = await gp.waitForReferral(taskId);
   expect(message.getContent()['body']).toContain('Fall at home');
   await deliveredTask(taskId);
+  // Same room, new session: a restarted bot never continues an old Megolm session (its device
+  // store may lag the last steps the homeserver saw, since room sends do not wait for it).
+  expect(message.getRoomId()).toBe(lastBefore.getRoomId());
+  expect(await megolmSessionOf(message)).toEqual(expect.any(String));
+  expect(await megolmSessionOf(message)).not.toBe(await megolmSessionOf(lastBefore));
 
   const devices = await hub.bot!.client.getDevices();
   expect(devices.devices.map((d) => d.device_id)).toEqual([deviceBefore]);

@@ -73,11 +73,13 @@ function taskDelivered(taskId: string): Promise<Task> {
 test('the GP reads the referral (Task received) and accepts it with ✅; the bot confirms; the subscriber hears each change', async () => {
   const { taskId, message } = await postReferral('Follow-up after hip replacement');
 
-  // The structured referral travels beside the readable one, as an encrypted FHIR file.
-  const file = await gp.waitForEvent('the FHIR file', (e) => e.getContent()['msgtype'] === 'm.file' && e.getContent()['org.carehub.referral']?.task === `Task/${taskId}`);
-  expect(file.getContent()['info']).toMatchObject({ mimetype: 'application/fhir+json' });
-  expect(file.isEncrypted()).toBe(true);
-  const payload = JSON.parse((await gp.downloadFile(file.getContent())).toString()) as Bundle;
+  // The referral is one event: its structured FHIR as an encrypted file, captioned with the
+  // readable text (spec v1.10 captions: a body other than the filename).
+  expect(message.getContent()).toMatchObject({ msgtype: 'm.file', info: { mimetype: 'application/fhir+json' }, filename: `referral-${taskId}.fhir.json` });
+  expect(message.getContent()['body']).toMatch(/^New referral: /);
+  expect(message.getContent()['formatted_body']).toContain('<h4>New referral: ');
+  expect(message.isEncrypted()).toBe(true);
+  const payload = JSON.parse((await gp.downloadFile(message.getContent())).toString()) as Bundle;
   expect(payload.entry!.map((e) => e.resource!.resourceType)).toEqual(['Task', 'ServiceRequest', 'Patient']);
   expect(payload.entry![0]!.resource!.id).toBe(taskId);
   // The referral asks for a processing status (MSC4300), naming the bot's device.
@@ -98,7 +100,7 @@ test('the GP reads the referral (Task received) and accepts it with ✅; the bot
   expect(notifiedStatuses(taskId)).toEqual(['requested', 'received', 'accepted']);
   // Everything in the room that carries content, the bot's and the GP's, is stored encrypted.
   const raw = await gp.rawRoomEvents(message.getRoomId()!);
-  expect(raw.filter((e) => e.type === 'm.room.encrypted').length).toBeGreaterThanOrEqual(3); // referral, FHIR file, notice
+  expect(raw.filter((e) => e.type === 'm.room.encrypted').length).toBeGreaterThanOrEqual(2); // referral (with its FHIR file), notice
   expect(raw.some((e) => e.type === 'm.room.message')).toBe(false);
   expect(JSON.stringify(raw)).not.toContain('Nielsen');
   const notification = subscriber.received.find((r) => r.path.endsWith(`/Task/${taskId}`))!;
@@ -108,7 +110,7 @@ test('the GP reads the referral (Task received) and accepts it with ✅; the bot
 
 test('the GP declines with ❌ and a reason; the Task is rejected with that reason, and the hub answers with a processing status', async () => {
   const { taskId, message } = await postReferral('Wound care at home');
-  const reply = await gp.say(message.getRoomId()!, '❌ no capacity until March', message.getId());
+  const reply = await gp.say(message, '❌ no capacity until March', message.getId());
 
   const rejected = await taskReaches(taskId, 'rejected');
   expect(rejected.statusReason?.text).toBe('no capacity until March');
@@ -122,17 +124,15 @@ test('the GP declines with ❌ and a reason; the Task is rejected with that reas
 
 test('a GP cannot complete what they have not accepted; after accepting, "done" with a note completes the Task; the API refuses to reopen it (409)', async () => {
   const { taskId, message } = await postReferral('Medication review');
-  const roomId = message.getRoomId()!;
-
-  const early = await gp.say(roomId, 'done');
+  const early = await gp.say(message, 'done');
   const refusal = await gp.waitForNoticeAbout(early);
   expect(refusal.getContent()['body']).toBe('⚠️ Accept the referral before marking it completed.');
   const errorStatus = await gp.waitForEvent('an error status', (e) => e.getType() === 'de.gematik.response.status' && e.getContent()['m.relates_to']?.event_id === early);
   expect(errorStatus.getContent()['status']).toBe('error');
   expect((await fhir.read<Task>('Task', taskId)).status).toBe('received'); // the message showed the GP read it
 
-  await gp.waitForNoticeAbout(await gp.say(roomId, '/accept'));
-  await gp.say(roomId, 'done: visit booked for Monday 10:00');
+  await gp.waitForNoticeAbout(await gp.say(message, '/accept'));
+  await gp.say(message, 'done: visit booked for Monday 10:00');
   const completed = await taskReaches(taskId, 'completed');
   expect(completed.output?.[0]?.valueString).toBe('visit booked for Monday 10:00');
   expect(completed.executionPeriod?.end).toBeDefined();
@@ -151,7 +151,7 @@ test('a GP cannot complete what they have not accepted; after accepting, "done" 
 
 test("the GP's other words reach the requester as a Communication about the Task", async () => {
   const { taskId, message } = await postReferral('Diabetes follow-up');
-  await gp.say(message.getRoomId()!, 'Could you send the latest HbA1c results?');
+  await gp.say(message, 'Could you send the latest HbA1c results?');
   const found = await waitFor(async () => {
     const bundle = await fhir.search('Communication', { 'part-of': `Task/${taskId}` });
     return bundle.entry?.length ? (bundle.entry[0]!.resource as Communication) : undefined;
@@ -195,4 +195,35 @@ test("integrators find referrals by status and owner; a subscriber endpoint that
   await waitFor(async () => (notifiedStatuses(taskId).includes('accepted') ? true : undefined), 'the accepted Task at the subscriber after retries');
   expect(subscriber.failNext).toBe(0);
   expect(notifiedStatuses(taskId)).toEqual(['requested', 'received', 'accepted']);
+}, TIMEOUT);
+
+test('several referrals share the room: an answer in one thread moves only that Task, a message at the top of the room gets a "which referral?" question, and reading the room marks every referral up to the one read', async () => {
+  const knee = await postReferral('Knee: physiotherapy plan');
+  const hip = await postReferral('Hip: wound check');
+  expect(hip.message.getRoomId()).toBe(knee.message.getRoomId());
+  await Promise.all([taskDelivered(knee.taskId), taskDelivered(hip.taskId)]);
+
+  // The client shows the room; the GP has scrolled to the newer referral: both were in view.
+  await gp.markRead(hip.message);
+  await Promise.all([taskReaches(knee.taskId, 'received'), taskReaches(hip.taskId, 'received')]);
+
+  // "accept" in the hip referral's thread is about the hip referral alone.
+  await gp.waitForNoticeAbout(await gp.say(hip.message, 'accept'));
+  await taskReaches(hip.taskId, 'accepted');
+  expect((await fhir.read<Task>('Task', knee.taskId)).status).toBe('received');
+
+  // Typed at the top of a room holding several open referrals, "done" could mean any of them.
+  const unclear = await gp.say(knee.message.getRoomId()!, 'done');
+  const question = await gp.waitForNoticeAbout(unclear);
+  expect(question.getContent()['body']).toMatch(/^❓ Which referral is this about\?/);
+  expect(question.getContent()['m.relates_to']?.rel_type).toBeUndefined(); // at the top, not in a thread
+  expect((await fhir.read<Task>('Task', hip.taskId)).status).toBe('accepted');
+  expect((await fhir.read<Task>('Task', knee.taskId)).status).toBe('received');
+
+  // A reply to the knee referral's FHIR file (in its thread) is about the knee referral.
+  const kneeFile = await gp.waitForEvent('the knee FHIR file', (e) => e.getContent()['msgtype'] === 'm.file' && e.getContent()['org.carehub.referral']?.task === `Task/${knee.taskId}`);
+  await gp.say(knee.message, '❌ we do not offer physiotherapy', kneeFile.getId());
+  const rejected = await taskReaches(knee.taskId, 'rejected');
+  expect(rejected.statusReason?.text).toBe('we do not offer physiotherapy');
+  expect((await fhir.read<Task>('Task', hip.taskId)).status).toBe('accepted');
 }, TIMEOUT);

@@ -1,7 +1,6 @@
 import type { PractitionerRole, Task } from 'fhir/r4.js';
 import { createLogger } from '../hub/src/logger.js';
 import { startHub, type RunningHub } from '../hub/src/hub.js';
-import { ReferralRooms } from '../matrix-bridge/src/referral-rooms.js';
 import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
 import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
 import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '../hub/src/routing/matrix-address.js';
@@ -86,7 +85,7 @@ test('by default a GP device that its owner never verified gets no room key: it 
   expect(unverified.referralsFor(taskId)).toHaveLength(0);
 }, TIMEOUT);
 
-test('removing a member from a referral room rotates the room key: what follows is sent in a new Megolm session', async () => {
+test('a GP who leaves the practice is removed from its room at the next referral, which goes out under a new room key they never get', async () => {
   const first = await gpClient(await registerTestUser('gp-stays'));
   const second = await gpClient(await registerTestUser('gp-leaves'));
   const practice = await fhir.transaction(gpPracticeBundle(first.userId));
@@ -98,7 +97,7 @@ test('removing a member from a referral room rotates the room key: what follows 
     payloadType: [{ text: 'CareHub referral messages' }],
     address: `matrix:u/${second.userId}`,
   });
-  await fhir.create<PractitionerRole>({
+  const leavingRole = await fhir.create<PractitionerRole>({
     resourceType: 'PractitionerRole',
     active: true,
     organization: { reference: `Organization/${organizationId}` },
@@ -111,15 +110,18 @@ test('removing a member from a referral room rotates the room key: what follows 
   const roomId = message.getRoomId()!;
   await waitFor(async () => ((await fhir.read<Task>('Task', taskId)).extension ? true : undefined), 'the delivery record');
 
-  await new ReferralRooms(hub.bot!.client, stack.serverName).removeMember(roomId, second.userId, 'No longer with the practice');
-  const task = await fhir.read<Task>('Task', taskId);
-  await fhir.update({ ...task, id: taskId, status: 'cancelled' });
-  const notice = await first.waitForEvent('the cancellation notice', (e) => e.getRoomId() === roomId && String(e.getContent()['body']).startsWith('🚫'));
+  // The second GP leaves the practice: the directory no longer lists their role.
+  await fhir.update<PractitionerRole>({ ...leavingRole, id: leavingRole.id!, active: false });
+  const nextTaskId = idOf(await fhir.transaction(referralBundle(`Organization/${organizationId}`, 'After the change')), 'Task');
+  const next = await first.waitForReferral(nextTaskId);
+  expect(next.getRoomId()).toBe(roomId);
+  await waitFor(async () => (first.client.getRoom(roomId)?.getMember(second.userId)?.membership === 'leave' ? true : undefined), 'the leaver removed from the room');
 
   const raw = await first.rawRoomEvents(roomId);
   const sessionOf = (eventId: string) => raw.find((e) => e.event_id === eventId)?.content['session_id'];
   expect(sessionOf(message.getId()!)).toBeDefined();
-  expect(sessionOf(notice.getId()!)).toBeDefined();
-  expect(sessionOf(notice.getId()!)).not.toBe(sessionOf(message.getId()!));
-  expect(second.eventsIn(roomId).some((e) => e.getId() === notice.getId())).toBe(false);
+  expect(sessionOf(next.getId()!)).toBeDefined();
+  expect(sessionOf(next.getId()!)).not.toBe(sessionOf(message.getId()!));
+  expect(second.referralsFor(nextTaskId)).toHaveLength(0);
+  expect(second.eventsIn(roomId).some((e) => e.getId() === next.getId())).toBe(false);
 }, TIMEOUT);

@@ -1,5 +1,5 @@
 import { hkdfSync } from 'node:crypto';
-import { ClientEvent, createClient, SyncState, type MatrixClient } from 'matrix-js-sdk';
+import { ClientEvent, createClient, Filter, MatrixScheduler, SyncState, type MatrixClient } from 'matrix-js-sdk';
 import { AllDevicesIsolationMode, OnlySignedDevicesIsolationMode } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import type { Logger } from 'pino';
 import { BotDeviceStore, type BotSession } from './bot-device-store.js';
@@ -30,6 +30,8 @@ export interface BotClient {
 }
 
 const CRYPTO_DB_PREFIX = 'carehub-bot';
+/** Events per room the bot's syncs after the first may return (see startBotClient). */
+const SYNC_TIMELINE_LIMIT = 1000;
 
 function deriveKey(master: Buffer, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `carehub/${purpose}`, 32));
@@ -46,16 +48,42 @@ async function logInNewDevice(options: BotClientOptions): Promise<BotSession> {
   return { userId: response.user_id, deviceId: response.device_id, accessToken: response.access_token };
 }
 
+/** A room event being sent (PUT /rooms/{roomId}/send/{type}/{txnId}): Megolm ciphertext. */
+const isRoomEventSend = (input: Parameters<typeof fetch>[0], init: RequestInit | undefined) =>
+  init?.method === 'PUT' && /\/rooms\/[^/]+\/send\//.test(input instanceof Request ? input.url : String(input));
+
 /**
- * Every request that changes state on the homeserver (key uploads, to-device key shares,
- * room messages) waits until the device store on disk holds the crypto state behind it. A
- * crash can then lose only work the homeserver never saw, never a ratchet step it did.
+ * Every request that changes state on the homeserver (key uploads, key claims, to-device key
+ * shares) waits until the device store on disk holds the crypto state behind it. A crash can
+ * then lose only work the homeserver never saw, never an Olm ratchet step it did.
+ *
+ * Room events are the exception: they leave one at a time, and writing the whole store before
+ * each cost 6–28 ms of every send (the referral benchmark). What a crash can lose there is the
+ * last steps of a room's outbound Megolm session, which `discardOutboundSessions` makes harmless.
  */
 function durableFetch(deviceStore: BotDeviceStore): typeof fetch {
   return async (input, init) => {
-    if (init?.method && init.method !== 'GET') await deviceStore.flushIfStale();
+    if (init?.method && init.method !== 'GET' && !isRoomEventSend(input, init)) await deviceStore.flushIfStale();
     return fetch(input, init);
   };
+}
+
+/**
+ * Starts a new outbound Megolm session in every encrypted room at start-up. The device store may
+ * hold an outbound session a few messages behind what the homeserver saw (room sends do not wait
+ * for it, see `durableFetch`); reusing it would repeat message indexes, which clients refuse as a
+ * replay. A new session is shared with the room's members (Olm, stored before it leaves) before
+ * the next message.
+ */
+async function discardOutboundSessions(client: MatrixClient): Promise<number> {
+  const crypto = client.getCrypto()!;
+  let discarded = 0;
+  for (const room of client.getRooms()) {
+    if (room.getMyMembership() !== 'join' || !(await crypto.isEncryptionEnabledInRoom(room.roomId))) continue;
+    await crypto.forceDiscardSession(room.roomId);
+    discarded++;
+  }
+  return discarded;
 }
 
 function waitForFirstSync(client: MatrixClient): Promise<void> {
@@ -118,7 +146,15 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
     deviceStore.setSession(session);
     options.logger.info({ deviceId: session.deviceId }, 'logged in a new bot device');
   }
+  // The SDK's scheduler: the bot's room events leave one at a time, in order. Sends side by side
+  // into one room were tried (README, referral benchmark): a GP's client then failed to decrypt
+  // some referrals after homeserver outages and Redis restarts.
+  //
+  // The scheduler itself never retries: a send that failed is retried by the delivery queue,
+  // which encrypts the event again. Its own retries would send, after an outage, ciphertext made
+  // during it, under a Megolm session whose key share may never have reached the recipients.
   const client = createClient({
+    scheduler: new MatrixScheduler(() => -1),
     baseUrl: options.homeserverUrl,
     userId: session.userId,
     deviceId: session.deviceId,
@@ -138,9 +174,16 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
   const firstSync = waitForFirstSync(client);
   // No lazy loading of members: the bot must know every member, invited ones included, to
   // share room keys with them (lazily loaded member lists missed fresh invites).
-  await client.startClient({ initialSyncLimit: options.catchUpEvents ?? 50, lazyLoadMembers: false });
+  //
+  // Every later sync asks for up to SYNC_TIMELINE_LIMIT events per room (the homeserver's default
+  // is 10): after the bot was cut off (a homeserver outage), a sync with more new events in a room
+  // than its limit returns only the latest, and the GP's answers in the gap would never be seen.
+  const syncFilter = new Filter(session.userId);
+  syncFilter.setTimelineLimit(SYNC_TIMELINE_LIMIT);
+  await client.startClient({ initialSyncLimit: options.catchUpEvents ?? 50, lazyLoadMembers: false, filter: syncFilter });
   await firstSync;
-  options.logger.info({ deviceId: session.deviceId }, 'bot device synced');
+  const rooms = await discardOutboundSessions(client);
+  options.logger.info({ deviceId: session.deviceId, rooms }, 'bot device synced');
   return {
     client,
     deviceId: session.deviceId,

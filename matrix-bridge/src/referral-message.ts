@@ -1,4 +1,5 @@
-import { CAREHUB_MESSAGE_KEY, STATUS_REQUEST_KEY } from './room-state.js';
+import type { FileMessageContent } from './matrix-media.js';
+import { CAREHUB_MESSAGE_KEY, FHIR_STRUCTURE_KEY, STATUS_REQUEST_KEY } from './room-state.js';
 
 /** What a GP needs to see of a referral, already resolved from FHIR by the hub. */
 export interface ReferralView {
@@ -14,12 +15,28 @@ export interface ReferralView {
   note?: string | undefined;
 }
 
-export interface ReferralMessageContent {
-  msgtype: 'm.text';
+/** The readable part of a referral: plain text and HTML. */
+export interface ReferralText {
   body: string;
   format: 'org.matrix.custom.html';
   formatted_body: string;
   [CAREHUB_MESSAGE_KEY]: { task: string; serviceRequest: string };
+}
+
+/** gematik MSC4302 metadata: which FHIR structure the message's file holds. */
+export interface FhirStructure {
+  url: string;
+  version: string;
+  type: string;
+  fhir_version: string;
+}
+
+/**
+ * A referral as one Matrix event: an m.file whose encrypted file is the referral's FHIR and
+ * whose caption (spec v1.10: a `body` other than the `filename`) is the readable text.
+ */
+export interface ReferralMessageContent extends Omit<FileMessageContent, 'body'>, ReferralText {
+  [FHIR_STRUCTURE_KEY]: FhirStructure;
   /**
    * gematik MSC4300: asks the recipient's client for a processing status. The hub answers the
    * same way (`de.gematik.response.status`) to every reply it has parsed.
@@ -28,16 +45,16 @@ export interface ReferralMessageContent {
 }
 
 /** How to answer, in words and in the shapes parseAnswerEvent understands. */
-export const ANSWER_HINT = 'Answer in this room: ✅ or "accept" to accept, ❌ or "decline <reason>" to decline, "done" when completed, "help" for more.';
+export const ANSWER_HINT = 'Answer in this referral’s thread (or react to it): ✅ or "accept" to accept, ❌ or "decline <reason>" to decline, "done" when completed, "help" for more.';
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
- * Renders a referral as a Matrix message any client shows well: a plain body for simple
- * clients and notifications, HTML for Element and the like.
+ * Renders a referral's text as any client shows it well: a plain body for simple clients and
+ * notifications, HTML for Element and the like.
  */
-export function renderReferralMessage(view: ReferralView): ReferralMessageContent {
+export function renderReferralText(view: ReferralView): ReferralText {
   const patient = [view.patient.name, view.patient.birthDate && `born ${view.patient.birthDate}`, view.patient.identifier]
     .filter(Boolean)
     .join(', ');
@@ -54,7 +71,6 @@ export function renderReferralMessage(view: ReferralView): ReferralMessageConten
   const title = `New referral: ${view.request}`;
   const hint = ANSWER_HINT;
   return {
-    msgtype: 'm.text',
     body: [title, ...present.map(([k, v]) => `${k}: ${v}`), '', hint].join('\n'),
     format: 'org.matrix.custom.html',
     formatted_body:
@@ -66,18 +82,26 @@ export function renderReferralMessage(view: ReferralView): ReferralMessageConten
 }
 
 /**
- * An edit of the referral message (Matrix m.replace) showing the ServiceRequest's new version.
- * Clients show the new content in place of the old, marked as edited.
+ * The referral as one event: its FHIR file (uploaded encrypted, `file`) with the readable text
+ * as the file's caption. One event, not a message and a file beside it: the GP's client shows
+ * the text with the file attached, the text and its FHIR can never arrive apart, and the
+ * homeserver handles one event per referral instead of two.
+ */
+export function renderReferralMessage(view: ReferralView, file: FileMessageContent, structure: FhirStructure): ReferralMessageContent {
+  return { ...file, ...renderReferralText(view), [FHIR_STRUCTURE_KEY]: structure };
+}
+
+/**
+ * An edit of the referral (Matrix m.replace) showing the ServiceRequest's new version: new text
+ * and a new FHIR file. Clients show the new content in place of the old, marked as edited.
  */
 export function renderReferralEdit(originalEventId: string, current: ReferralMessageContent) {
   const { [STATUS_REQUEST_KEY]: _request, ...newContent } = current;
   return {
-    msgtype: 'm.text' as const,
+    ...newContent,
     body: `* ${current.body}`,
-    format: 'org.matrix.custom.html' as const,
     formatted_body: `* ${current.formatted_body}`,
     'm.new_content': { ...newContent, body: current.body.replace(/^New referral:/, 'Referral (updated):'), formatted_body: current.formatted_body.replace('<h4>New referral:', '<h4>Referral (updated):') },
     'm.relates_to': { rel_type: 'm.replace' as const, event_id: originalEventId },
-    [CAREHUB_MESSAGE_KEY]: current[CAREHUB_MESSAGE_KEY],
   };
 }

@@ -1,7 +1,7 @@
 import { MatrixEventEvent, RoomEvent, type MatrixClient, type MatrixEvent, type Room } from 'matrix-js-sdk';
 import type { Logger } from 'pino';
 import { parseAnswerEvent, type ReferralAnswer } from './referral-answer.js';
-import { CAREHUB_ROOM_STATE, type CareHubRoomState } from './room-state.js';
+import { asCareHubRoomState, CAREHUB_DOCUMENT_KEY, CAREHUB_MESSAGE_KEY, CAREHUB_ROOM_STATE, type CareHubRoomState } from './room-state.js';
 
 /** Something a member did in a CareHub room that the hub may have to act on. */
 export interface ReferralRoomEvent {
@@ -10,7 +10,26 @@ export interface ReferralRoomEvent {
   eventId: string;
   sender: string;
   room: CareHubRoomState;
+  /**
+   * The events this one is about, which tie it to a referral: its thread's root, the event it
+   * replies or reacts to (and, one step on, what that event is about). For a read receipt, the
+   * event read and its thread's root.
+   */
+  relatesTo: string[];
+  /**
+   * "Task/<id>" of the referral, when one of those events is the bot's own and says so in its
+   * (encrypted) content: known from the room itself, even before the hub has recorded the send.
+   */
+  referral?: string;
   happening: ReferralAnswer | { kind: 'read'; /** the event the receipt marks as read */ upTo: string };
+}
+
+/** The events a content's m.relates_to points at: thread root, then reply, reaction or reference target. */
+export function relatedEventIds(content: Record<string, unknown>): string[] {
+  const relation = content['m.relates_to'] as { rel_type?: string; event_id?: string; 'm.in_reply_to'?: { event_id?: string } } | undefined;
+  if (!relation) return [];
+  const ids = [relation.rel_type === 'm.thread' ? relation.event_id : undefined, relation['m.in_reply_to']?.event_id, relation.rel_type !== 'm.thread' ? relation.event_id : undefined];
+  return [...new Set(ids.filter((id): id is string => typeof id === 'string'))];
 }
 
 export type ReferralRoomEventHandler = (event: ReferralRoomEvent) => Promise<void>;
@@ -51,8 +70,26 @@ export class ReferralRoomEvents {
   }
 
   private stateOf(room: Room | undefined): CareHubRoomState | undefined {
-    const content = room?.currentState.getStateEvents(CAREHUB_ROOM_STATE, '')?.getContent();
-    return content && content['kind'] === 'referral' ? (content as CareHubRoomState) : undefined;
+    return asCareHubRoomState(room?.currentState.getStateEvents(CAREHUB_ROOM_STATE, '')?.getContent());
+  }
+
+  /** What an event is about, and what the first of those (if the bot has it) is about in turn. */
+  private relatesTo(room: Room, content: Record<string, unknown>): string[] {
+    const direct = relatedEventIds(content);
+    const target = direct[0] ? room.findEventById(direct[0]) : undefined;
+    return [...new Set([...direct, ...(target ? relatedEventIds(target.getContent()) : [])])];
+  }
+
+  /** The referral the first of `eventIds` sent by the bot names in its content (message, file, document). */
+  private referralNamedBy(room: Room, eventIds: string[]): string | undefined {
+    for (const id of eventIds) {
+      const event = room.findEventById(id);
+      if (event?.getSender() !== this.bot.getUserId()) continue;
+      const content = event.getContent();
+      const task = content[CAREHUB_MESSAGE_KEY]?.task ?? content[CAREHUB_DOCUMENT_KEY]?.task;
+      if (typeof task === 'string') return task;
+    }
+    return undefined;
   }
 
   private readonly onTimeline = (event: MatrixEvent, room: Room | undefined, toStartOfTimeline: boolean | undefined) => {
@@ -64,19 +101,23 @@ export class ReferralRoomEvents {
       if (!decrypted) return;
       const happening = parseAnswerEvent(event.getType(), event.getContent());
       if (happening.kind === 'ignored') return;
-      await this.handle({ roomId: room.roomId, eventId: event.getId()!, sender: event.getSender()!, room: state, happening });
+      const relatesTo = this.relatesTo(room, event.getContent());
+      const referral = this.referralNamedBy(room, relatesTo);
+      await this.handle({ roomId: room.roomId, eventId: event.getId()!, sender: event.getSender()!, room: state, relatesTo, ...(referral ? { referral } : {}), happening });
     });
   };
 
   private readonly onReceipt = (event: MatrixEvent, room: Room) => {
     const state = this.stateOf(room);
     if (!state) return;
-    const content = event.getContent<Record<string, { 'm.read'?: Record<string, unknown> }>>();
+    const content = event.getContent<Record<string, { 'm.read'?: Record<string, { thread_id?: string }> }>>();
     for (const [upTo, receipt] of Object.entries(content)) {
-      for (const userId of Object.keys(receipt['m.read'] ?? {})) {
+      for (const [userId, { thread_id: threadId }] of Object.entries(receipt['m.read'] ?? {})) {
         if (userId === this.bot.getUserId()) continue;
+        // A threaded receipt (MSC3771) names its thread's root; "main" is the room's own timeline.
+        const relatesTo = [upTo, ...(threadId && threadId !== 'main' ? [threadId] : [])];
         this.enqueue(room.roomId, () =>
-          this.handle({ roomId: room.roomId, eventId: `receipt:${room.roomId}:${userId}:${upTo}`, sender: userId, room: state, happening: { kind: 'read', upTo } }),
+          this.handle({ roomId: room.roomId, eventId: `receipt:${room.roomId}:${userId}:${upTo}`, sender: userId, room: state, relatesTo, happening: { kind: 'read', upTo } }),
         );
       }
     }

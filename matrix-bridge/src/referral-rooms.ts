@@ -1,46 +1,78 @@
 import { EventType, Preset, Visibility, type MatrixClient, type ICreateRoomOpts } from 'matrix-js-sdk';
-import { uploadEncryptedFile } from './matrix-media.js';
-import { CAREHUB_ROOM_STATE, type CareHubRoomState, type ReferralRoomState } from './room-state.js';
+import { uploadEncryptedFile, type FileMessageContent } from './matrix-media.js';
+import { createHash } from 'node:crypto';
+import { asCareHubRoomState, CAREHUB_ROOM_STATE, type CareHubRoomState, type ReferralsRoomState } from './room-state.js';
 
 const MEGOLM = 'm.megolm.v1.aes-sha2';
 const BOT_POWER = 100;
+
+/** "carehub-referrals-<hash of requester and owner>": stable for a pair, opaque to anyone reading it. */
+function aliasLocalpart(state: ReferralsRoomState): string {
+  return `carehub-referrals-${createHash('sha256').update(`${state.requester ?? ''}\n${state.owner}`).digest('hex').slice(0, 32)}`;
+}
 
 function errcode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'errcode' in error ? String(error.errcode) : undefined;
 }
 
 /**
- * The rooms referrals travel in: one room per referral (its Task), so each case has its own
- * history, its own members and its own Megolm keys. The room's alias is derived from the Task id,
- * which makes creating it idempotent: a retry after a crash finds the room instead of making a
- * second one.
+ * The rooms referrals travel in: one room per sender and recipient (the Task's requester and
+ * owner), each referral a thread in it. A GP practice sees one room per clinic that refers to
+ * it, not one per patient, and the hub sends into rooms that exist instead of creating one per
+ * referral (room creation is what limits a homeserver's pace: see the README's Rooms section).
+ * The room's alias is derived from the pair, which makes creating it idempotent: a retry after a
+ * crash, or a second worker, finds the room instead of making another.
  */
 export class ReferralRooms {
+  /** Rooms already found by alias, so a delivery into a known room costs no directory lookup. */
+  private readonly roomByAlias = new Map<string, string>();
+  /** The room settling (found or created, members set) for each alias, so workers take turns. */
+  private readonly settling = new Map<string, Promise<string>>();
+
   constructor(
     private readonly bot: MatrixClient,
     private readonly serverName: string,
   ) {}
 
-  aliasFor(taskId: string): string {
-    return `#carehub-referral-${taskId}:${this.serverName}`;
+  /** The alias of a sender/recipient pair's room: a hash, so no FHIR id or name is spelled out. */
+  aliasFor(state: ReferralsRoomState): string {
+    return `#${aliasLocalpart(state)}:${this.serverName}`;
   }
 
-  /** The referral's room, created if needed, with every invitee invited. */
-  async ensureRoom(state: ReferralRoomState, invitees: string[]): Promise<string> {
-    const taskId = state.task.replace(/^Task\//, '');
-    const alias = this.aliasFor(taskId);
-    let roomId = await this.resolveAlias(alias);
+  /**
+   * The pair's room, created if needed, whose members are exactly the bot and `invitees`: the
+   * missing are invited and anyone no longer among the recipient's Matrix users is removed
+   * (which rotates the room key before the next referral). `title` names the sender in the
+   * room's name, which is not encrypted: an organisation's name, never a patient's.
+   */
+  async ensureRoom(state: ReferralsRoomState, invitees: string[], title: string | undefined): Promise<string> {
+    const alias = this.aliasFor(state);
+    // One worker at a time per pair: concurrent creations would each make a room (the homeserver
+    // checks the alias before creating and claims it after), leaving empty rooms with invites.
+    const previous = this.settling.get(alias) ?? Promise.resolve();
+    const settled = previous.catch(() => undefined).then(() => this.settleRoom(alias, state, invitees, title));
+    this.settling.set(alias, settled);
+    try {
+      return await settled;
+    } finally {
+      if (this.settling.get(alias) === settled) this.settling.delete(alias);
+    }
+  }
+
+  private async settleRoom(alias: string, state: ReferralsRoomState, invitees: string[], title: string | undefined): Promise<string> {
+    let roomId = this.roomByAlias.get(alias) ?? (await this.resolveAlias(alias));
     if (roomId && !(await this.isUsable(roomId))) {
       // A creation cut short (the homeserver went down mid-request) can leave the alias pointing
       // at a room the bot never joined. The alias is the bot's: take it back and start again.
       await this.bot.deleteAlias(alias);
+      this.roomByAlias.delete(alias);
       roomId = undefined;
     }
-    let inviteesInvited = false;
+    let membersSettled = false;
     if (!roomId) {
       try {
-        roomId = (await this.bot.createRoom(this.roomOptions(taskId, state, invitees))).room_id;
-        inviteesInvited = true;
+        roomId = (await this.bot.createRoom(this.roomOptions(state, invitees, title))).room_id;
+        membersSettled = true;
       } catch (error) {
         // Another worker (or an earlier attempt whose answer was lost) created it first.
         if (errcode(error) !== 'M_ROOM_IN_USE') throw error;
@@ -48,7 +80,9 @@ export class ReferralRooms {
         if (!roomId) throw error;
       }
     }
-    if (!inviteesInvited) await this.inviteMissing(roomId, invitees);
+    this.roomByAlias.set(alias, roomId);
+    await this.waitUntilInSync(roomId);
+    if (!membersSettled) await this.settleMembers(roomId, invitees);
     await this.waitUntilReadyToEncrypt(roomId, invitees);
     return roomId;
   }
@@ -77,6 +111,13 @@ export class ReferralRooms {
       const { event_id } = await this.bot.sendEvent(roomId, eventType as never, content as never, txnId);
       return event_id;
     } catch (error) {
+      // After a failed send nobody knows which key shares reached whom (the homeserver may have
+      // gone away in the middle of sharing a new session): the retry starts a new session,
+      // shared with every member before it is used.
+      await this.bot
+        .getCrypto()!
+        .forceDiscardSession(roomId)
+        .catch(() => undefined);
       // Forget the failed local echo, or the retry with the same txnId is refused client-side.
       const pending = this.bot.getRoom(roomId)?.getEventForTxnId(txnId);
       if (pending) {
@@ -90,14 +131,16 @@ export class ReferralRooms {
     }
   }
 
-  /** Sends a file encrypted (Matrix encrypted attachments): the media repository only holds ciphertext. */
-  async sendEncryptedFile(roomId: string, plaintext: Uint8Array, file: { filename: string; mimetype: string }, extra: object, txnId: string): Promise<string> {
-    const content = await uploadEncryptedFile(this.bot, plaintext, file);
-    return this.sendEncrypted(roomId, EventType.RoomMessage, { ...content, ...extra }, txnId);
+  /**
+   * Encrypts and uploads a file (Matrix encrypted attachments: the media repository only holds
+   * ciphertext); returns the m.file content to send with `sendEncrypted`.
+   */
+  uploadEncryptedFile(plaintext: Uint8Array, file: { filename: string; mimetype: string }): Promise<FileMessageContent> {
+    return uploadEncryptedFile(this.bot, plaintext, file);
   }
 
   /**
-   * Removes someone from a referral room (their role ended, the referral moved elsewhere). The
+   * Removes someone from a referrals room (they are no longer among the recipient's users). The
    * bot's Rust crypto starts a new Megolm session for the next message, so whoever left cannot
    * read what follows even with keys they kept.
    */
@@ -108,19 +151,20 @@ export class ReferralRooms {
   /** What a room is to CareHub, from its own state event (undefined for rooms that are not ours). */
   roomState(roomId: string): CareHubRoomState | undefined {
     const content = this.bot.getRoom(roomId)?.currentState.getStateEvents(CAREHUB_ROOM_STATE, '')?.getContent();
-    return content && content['kind'] === 'referral' ? (content as CareHubRoomState) : undefined;
+    return asCareHubRoomState(content);
   }
 
-  private roomOptions(taskId: string, state: ReferralRoomState, invitees: string[]): ICreateRoomOpts {
+  private roomOptions(state: ReferralsRoomState, invitees: string[], title: string | undefined): ICreateRoomOpts {
     const botId = this.bot.getUserId()!;
     return {
       visibility: Visibility.Private,
       // Not trusted_private_chat: with room version 12 that would make every invitee a creator
       // with unchangeable power.
       preset: Preset.PrivateChat,
-      room_alias_name: `carehub-referral-${taskId}`,
-      // Room names are not encrypted: an id, never a patient's name.
-      name: `CareHub referral ${taskId.slice(0, 8)}`,
+      room_alias_name: aliasLocalpart(state),
+      // Room names are not encrypted: the sender's name, never a patient's.
+      name: title ? `CareHub referrals from ${title}` : 'CareHub referrals',
+      topic: 'Each referral is a thread: answer in it with ✅ / ❌ reason / done, or type "help".',
       invite: invitees,
       initial_state: [
         { type: EventType.RoomEncryption, state_key: '', content: { algorithm: MEGOLM } },
@@ -182,23 +226,47 @@ export class ReferralRooms {
    */
   private async waitUntilReadyToEncrypt(roomId: string, invitees: string[], timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const wanted = new Set([...invitees, this.bot.getUserId()!]);
     while (Date.now() < deadline) {
       const room = this.bot.getRoom(roomId);
-      const everyoneKnown = invitees.every((u) => ['invite', 'join'].includes(room?.getMember(u)?.membership ?? ''));
-      if (room && everyoneKnown && (await this.bot.getCrypto()!.isEncryptionEnabledInRoom(roomId))) return;
+      const present = room?.getMembers().filter((m) => m.membership === 'join' || m.membership === 'invite') ?? [];
+      const everyoneKnown = invitees.every((u) => present.some((m) => m.userId === u));
+      // Someone just removed must be gone from the sync too, or the next key would be shared with them.
+      const nobodyElse = present.every((m) => wanted.has(m.userId));
+      if (room && everyoneKnown && nobodyElse && (await this.bot.getCrypto()!.isEncryptionEnabledInRoom(roomId))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`room ${roomId} did not reach the bot's sync, encrypted and with its invitees, within ${timeoutMs} ms`);
+    throw new Error(`room ${roomId} did not reach the bot's sync, encrypted and with exactly its members, within ${timeoutMs} ms`);
   }
 
-  /** Invites whoever is neither invited nor joined, by the homeserver's current member list. */
-  private async inviteMissing(roomId: string, invitees: string[]): Promise<void> {
-    const chunk = (await this.bot.members(roomId)).chunk ?? [];
-    const present = new Set(
-      chunk.filter((e) => e.content['membership'] === 'join' || e.content['membership'] === 'invite').map((e) => e.state_key),
-    );
-    for (const userId of invitees) {
-      if (!present.has(userId)) await this.bot.invite(roomId, userId);
+  /** Waits until the bot's sync holds the room (just created, or just joined). */
+  private async waitUntilInSync(roomId: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.bot.getRoom(roomId)?.getMyMembership() !== 'join') {
+      if (Date.now() > deadline) throw new Error(`room ${roomId} did not reach the bot's sync within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * Invites the recipients who are neither invited nor joined and removes members who are no
+   * longer recipients, by the bot's synced member list (complete: the bot syncs without lazy
+   * loading). Another worker may be doing the same: an invite or kick that lost that race is
+   * fine as long as the member list ends up right.
+   */
+  private async settleMembers(roomId: string, invitees: string[]): Promise<void> {
+    const room = this.bot.getRoom(roomId)!;
+    const present = () => new Set(room.getMembers().filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.userId));
+    const wanted = new Set([...invitees, this.bot.getUserId()!]);
+    for (const userId of invitees.filter((u) => !present().has(u))) {
+      await this.bot.invite(roomId, userId).catch((error: unknown) => {
+        if (!present().has(userId)) throw error;
+      });
+    }
+    for (const userId of [...present()].filter((u) => !wanted.has(u))) {
+      await this.removeMember(roomId, userId, "No longer among the recipient's Matrix users in the CareHub directory").catch((error: unknown) => {
+        if (present().has(userId)) throw error;
+      });
     }
   }
 }

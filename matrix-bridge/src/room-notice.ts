@@ -1,15 +1,14 @@
-import { STATUS_RESPONSE_EVENT } from './room-state.js';
+import { inThread, STATUS_RESPONSE_EVENT } from './room-state.js';
 
 /**
- * The bot's short answers in a referral room. m.notice, so other bots do not answer them, and
- * a reply to the event they are about, so the GP sees which message was understood.
+ * The bot's short answers in a referrals room. m.notice, so other bots do not answer them; in
+ * the referral's thread (`threadRoot`, its message) when the notice is about one referral; a
+ * reply to the event they are about, so the GP sees which message was understood.
  */
-export function renderNotice(text: string, inReplyTo?: string) {
-  return {
-    msgtype: 'm.notice' as const,
-    body: text,
-    ...(inReplyTo ? { 'm.relates_to': { 'm.in_reply_to': { event_id: inReplyTo } } } : {}),
-  };
+export function renderNotice(text: string, where: { threadRoot?: string; inReplyTo?: string }) {
+  const { threadRoot, inReplyTo } = where;
+  const relation = threadRoot ? inThread(threadRoot, inReplyTo) : inReplyTo ? { 'm.relates_to': { 'm.in_reply_to': { event_id: inReplyTo } } } : {};
+  return { msgtype: 'm.notice' as const, body: text, ...relation };
 }
 
 /**

@@ -5,14 +5,39 @@
  */
 export const CAREHUB_ROOM_STATE = 'org.carehub.room';
 
-export interface ReferralRoomState {
-  kind: 'referral';
-  /** "Task/<id>": the Task that carries the referral's routing state. */
-  task: string;
-  /** "ServiceRequest/<id>": what is asked for. */
-  serviceRequest: string;
+/**
+ * A room for the referrals between one sender and one recipient: every referral a requester
+ * sends to a recipient (a PractitionerRole, Organization or HealthcareService) is a thread in it.
+ */
+export interface ReferralsRoomState {
+  kind: 'referrals';
+  /** The Task.requester reference ("Organization/<id>", "PractitionerRole/<id>"), if the Task names one. */
+  requester?: string;
+  /** The Task.owner reference: whose members the room holds. */
+  owner: string;
 }
-export type CareHubRoomState = ReferralRoomState;
+export type CareHubRoomState = ReferralsRoomState;
+
+/** The state of a room, if it is a CareHub room (undefined for any other room the bot is in). */
+export function asCareHubRoomState(content: Record<string, unknown> | undefined): CareHubRoomState | undefined {
+  return content && content['kind'] === 'referrals' && typeof content['owner'] === 'string' ? (content as unknown as CareHubRoomState) : undefined;
+}
+
+/**
+ * The relation that puts an event into a referral's thread (spec v1.4 threads). `inReplyTo`
+ * makes it a reply within the thread; without it, clients that do not show threads see it as a
+ * reply to the referral itself (the spec's fallback).
+ */
+export function inThread(rootEventId: string, inReplyTo?: string) {
+  return {
+    'm.relates_to': {
+      rel_type: 'm.thread',
+      event_id: rootEventId,
+      is_falling_back: !inReplyTo,
+      'm.in_reply_to': { event_id: inReplyTo ?? rootEventId },
+    },
+  };
+}
 
 /** Content key inside (encrypted) messages that links them to the FHIR resources they carry. */
 export const CAREHUB_MESSAGE_KEY = 'org.carehub.referral';

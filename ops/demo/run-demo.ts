@@ -99,6 +99,8 @@ try {
   console.log(`  stored on the homeserver as: ${raw?.type} (${String(raw?.content['algorithm'])})`);
   console.log(`  decrypted by the GP's device:\n`);
   console.log(String(message.getContent()['body']).split('\n').map((l) => `    │ ${l}`).join('\n'));
+  const fhirFile = JSON.parse((await gp.downloadFile(message.getContent())).toString()) as { entry?: Array<{ resource?: { resourceType?: string } }> };
+  console.log(`    │ 📎 ${String(message.getContent()['filename'])} (${String(message.getContent()['info']?.mimetype)}): ${fhirFile.entry?.map((e) => e.resource?.resourceType).join(', ')}`);
 
   step('The Task, as the clinic reads it back');
   const deadline = Date.now() + 30_000;
@@ -147,7 +149,7 @@ try {
 
   step('Dr. Jensen drops her care plan into the room; the clinic finds it with DocumentReference?related=Task/…');
   const carePlan = Buffer.from('Care plan: home nurse visits twice weekly for 3 weeks; physiotherapy at home.\n');
-  await gp.sendFile(message.getRoomId()!, carePlan, 'care-plan.txt', 'text/plain');
+  await gp.sendFile(message, carePlan, 'care-plan.txt', 'text/plain');
   let found: DocumentReference | undefined;
   for (const until = Date.now() + 30_000; !found && Date.now() < until; ) {
     found = (await clinicFhir.search('DocumentReference', { related: `Task/${taskId}`, _count: '10' })).entry?.map((e) => e.resource as DocumentReference).find((d) => d.description === 'care-plan.txt');
@@ -157,7 +159,7 @@ try {
   console.log(`  DocumentReference/${found.id} by ${found.author?.[0]?.reference}, content ${found.content[0]!.attachment.url}`);
 
   step('After the visit, Dr. Jensen writes "done: home visit made, care plan attached to the record"');
-  await gp.say(message.getRoomId()!, 'done: home visit made, care plan attached to the record');
+  await gp.say(message, 'done: home visit made, care plan attached to the record');
   const completed = await taskStatus('completed');
   console.log(`  Task/${taskId} status=${completed.status} note="${completed.output?.find((o) => o.type.text === 'Completion note')?.valueString}" outputs=${completed.output?.length} version=${completed.meta?.versionId}`);
   console.log('\n✔ Demo complete: a referral posted as FHIR was decrypted in the GP’s own Matrix client, and the GP’s answers and documents came back as FHIR.');

@@ -1,6 +1,7 @@
 import {
   ClientEvent,
   createClient,
+  Filter,
   MatrixEventEvent,
   RoomMemberEvent,
   SyncState,
@@ -9,15 +10,28 @@ import {
 } from 'matrix-js-sdk';
 import { pino } from 'pino';
 import { quietSdkGlobalLogger, sdkLoggerFor } from '../../matrix-bridge/src/sdk-logger.js';
-import { CAREHUB_MESSAGE_KEY } from '../../matrix-bridge/src/room-state.js';
+import { CAREHUB_MESSAGE_KEY, inThread } from '../../matrix-bridge/src/room-state.js';
 import type { EncryptedFile } from '../../matrix-bridge/src/encrypted-attachment.js';
 import { downloadEncryptedFile, uploadEncryptedFile } from '../../matrix-bridge/src/matrix-media.js';
 import type { RegisteredMatrixUser } from '../../matrix-bridge/src/synapse-user-registration.js';
 
-/** The readable referral message for a Task (not its FHIR file, nor an edit of it). */
+function syncFilterWithTimelineLimit(userId: string, limit: number): Filter {
+  const filter = new Filter(userId);
+  filter.setTimelineLimit(limit);
+  return filter;
+}
+
+/** The referral message for a Task (its FHIR file captioned with the readable text), not an edit of it. */
 function isReferralMessage(event: MatrixEvent, taskId: string): boolean {
   const content = event.getContent();
-  return event.getType() === 'm.room.message' && content['msgtype'] === 'm.text' && !content['m.relates_to'] && content[CAREHUB_MESSAGE_KEY]?.task === `Task/${taskId}`;
+  return event.getType() === 'm.room.message' && content['msgtype'] === 'm.file' && !content['m.relates_to'] && content[CAREHUB_MESSAGE_KEY]?.task === `Task/${taskId}`;
+}
+
+interface RawEvent {
+  type: string;
+  sender: string;
+  event_id: string;
+  content: Record<string, unknown>;
 }
 
 /**
@@ -89,12 +103,16 @@ export class GpMatrixClient {
       };
       client.on(ClientEvent.Sync, onSync);
     });
-    await client.startClient({ initialSyncLimit: 20 });
+    // Up to 1000 events per room in every sync (the homeserver's default is 10), so nothing falls
+    // into a gap: after the client was cut off (a homeserver outage, say), a sync with more new
+    // events than the limit returns only the latest. Element shows such a gap and fills it as the
+    // GP scrolls back; this client has no screen to scroll, so it asks for enough not to have one.
+    await client.startClient({ initialSyncLimit: 20, filter: syncFilterWithTimelineLimit(user.userId, 1000) });
     await synced;
     return gp;
   }
 
-  /** Decrypted referral messages (the readable text, not the FHIR file) this client has seen for a Task. */
+  /** Decrypted referral messages (not edits of them) this client has seen for a Task. */
   referralsFor(taskId: string): MatrixEvent[] {
     return this.decrypted.filter((e) => isReferralMessage(e, taskId));
   }
@@ -133,10 +151,13 @@ export class GpMatrixClient {
     );
   }
 
-  /** Sends a text message (encrypted, as any client would), optionally as a reply. */
-  async say(roomId: string, body: string, inReplyTo?: string): Promise<string> {
-    const content = { msgtype: 'm.text', body, ...(inReplyTo ? { 'm.relates_to': { 'm.in_reply_to': { event_id: inReplyTo } } } : {}) };
-    return (await this.client.sendEvent(roomId, 'm.room.message' as never, content as never)).event_id;
+  /**
+   * Sends a text message (encrypted, as any client would): in a referral's thread when given the
+   * referral's message (as Element does when the GP answers in the thread), at the top of the
+   * room when given a room id; optionally as a reply to an event.
+   */
+  async say(where: MatrixEvent | string, body: string, inReplyTo?: string): Promise<string> {
+    return this.send(where, { msgtype: 'm.text', body }, inReplyTo);
   }
 
   /** Reacts to an event with an emoji (an m.annotation), as Element's reaction button does. */
@@ -152,10 +173,18 @@ export class GpMatrixClient {
     return downloadEncryptedFile(this.homeserverUrl, this.accessToken, file);
   }
 
-  /** Posts a file into a room the way Element does in an encrypted room: an encrypted attachment in an m.file. */
-  async sendFile(roomId: string, bytes: Uint8Array, filename: string, mimetype: string): Promise<string> {
-    const content = await uploadEncryptedFile(this.client, bytes, { filename, mimetype });
-    return (await this.client.sendEvent(roomId, 'm.room.message' as never, content as never)).event_id;
+  /**
+   * Posts a file the way Element does in an encrypted room (an encrypted attachment in an
+   * m.file): into a referral's thread, or at the top of a room given its id.
+   */
+  async sendFile(where: MatrixEvent | string, bytes: Uint8Array, filename: string, mimetype: string): Promise<string> {
+    return this.send(where, await uploadEncryptedFile(this.client, bytes, { filename, mimetype }));
+  }
+
+  private async send(where: MatrixEvent | string, content: object, inReplyTo?: string): Promise<string> {
+    const reply = inReplyTo ? { 'm.relates_to': { 'm.in_reply_to': { event_id: inReplyTo } } } : {};
+    const [roomId, relation] = typeof where === 'string' ? [where, reply] : [where.getRoomId()!, inThread(where.getId()!, inReplyTo)];
+    return (await this.client.sendEvent(roomId, 'm.room.message' as never, { ...content, ...relation } as never)).event_id;
   }
 
   /** Sends a read receipt for an event, as a client does when the GP opens the room. */
@@ -172,13 +201,36 @@ export class GpMatrixClient {
    * A room's events exactly as the homeserver stores them, fetched over the Client-Server API
    * with plain HTTP (no SDK, no decryption): what any other device would be given.
    */
-  async rawRoomEvents(roomId: string): Promise<Array<{ type: string; sender: string; event_id: string; content: Record<string, unknown> }>> {
-    const url = new URL(`/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`, this.homeserverUrl);
-    url.searchParams.set('dir', 'b');
-    url.searchParams.set('limit', '100');
-    const response = await fetch(url, { headers: { authorization: `Bearer ${this.accessToken}` } });
-    if (!response.ok) throw new Error(`/messages: HTTP ${response.status}`);
-    return ((await response.json()) as { chunk: Array<{ type: string; sender: string; event_id: string; content: Record<string, unknown> }> }).chunk;
+  async rawRoomEvents(roomId: string): Promise<RawEvent[]> {
+    const events: RawEvent[] = [];
+    for (let from: string | undefined; ; ) {
+      const url = new URL(`/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`, this.homeserverUrl);
+      url.searchParams.set('dir', 'b');
+      url.searchParams.set('limit', '500');
+      if (from) url.searchParams.set('from', from);
+      const response = await fetch(url, { headers: { authorization: `Bearer ${this.accessToken}` } });
+      if (!response.ok) throw new Error(`/messages: HTTP ${response.status}`);
+      const page = (await response.json()) as { chunk: RawEvent[]; end?: string };
+      events.push(...page.chunk);
+      if (!page.end || page.chunk.length === 0) return events;
+      from = page.end;
+    }
+  }
+
+  /**
+   * How many events `sender` stored in a room for each referral (by the `org.carehub.referral`
+   * task of what this client decrypted), counted from the homeserver's own copy of the room; an
+   * event this client could not decrypt counts under "undecrypted".
+   */
+  async eventsPerReferral(roomId: string, sender: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const raw of await this.rawRoomEvents(roomId)) {
+      if (raw.sender !== sender || raw.type !== 'm.room.encrypted') continue;
+      const task = this.decrypted.find((e) => e.getId() === raw.event_id)?.getContent()[CAREHUB_MESSAGE_KEY]?.task;
+      const key = typeof task === 'string' ? task : 'undecrypted';
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return counts;
   }
 
   stop(): void {

@@ -111,7 +111,11 @@ export const configSchema = z
         backoffMs: z.number().int().min(10).default(1000),
         /** Longest wait between two attempts, so work resumes soon after a long outage ends. */
         maxBackoffMs: z.number().int().min(10).default(60_000),
-        concurrency: z.number().int().min(1).max(64).default(4),
+        /**
+         * Delivery jobs run side by side: their database work, room lookups and uploads overlap,
+         * while the bot's room events still leave one at a time (the SDK's scheduler).
+         */
+        concurrency: z.number().int().min(1).max(64).default(8),
         /**
          * How long a worker holds a job before others may take it over. After a crash, the
          * job it was working on is picked up again once this has passed (BullMQ stalled jobs).

@@ -2,7 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { DocumentReference } from 'fhir/r4.js';
 import { EventType } from 'matrix-js-sdk';
 import { uploadEncryptedStream } from '../../../matrix-bridge/src/matrix-media-streams.js';
-import { CAREHUB_DOCUMENT_KEY } from '../../../matrix-bridge/src/room-state.js';
+import { CAREHUB_DOCUMENT_KEY, inThread } from '../../../matrix-bridge/src/room-state.js';
 import { decryptContent, findContentOf } from '../documents/binary-content-store.js';
 import { documentStoreSettings } from '../documents/document-store.js';
 import type { OutboxJobData } from '../queue/queues.js';
@@ -19,7 +19,7 @@ const EXTENSION_FOR: Record<string, string> = {
 };
 
 /**
- * Puts a document into its referral's room as an encrypted m.file: the Binary is decrypted from
+ * Puts a document into its referral's thread as an encrypted m.file: the Binary is decrypted from
  * storage and re-encrypted for Matrix as it streams (never whole in memory, never on disk in
  * plaintext), uploaded, and announced with its title and DocumentReference.
  */
@@ -49,6 +49,7 @@ export function deliverDocument({ db, rooms, homeserverUrl, logger }: MatrixDeli
         // The caption (Matrix v1.10: body beside filename) names the document and its FHIR record.
         body: `📄 ${title} (DocumentReference/${documentReferenceId})`,
         [CAREHUB_DOCUMENT_KEY]: { documentReference: `DocumentReference/${documentReferenceId}`, task: `Task/${taskId}` },
+        ...inThread(delivery.messageEventId),
       },
       matrixTxnIdFor(outboxId, 'document'),
     );

@@ -6,11 +6,12 @@ import type { OutboxJobData } from '../queue/queues.js';
 import { findResource } from '../store/resource-store.js';
 import type { MatrixDeliveryDeps } from './deliver-referral.js';
 import { completeWithSentEvents, matrixTxnIdFor, referralRoomFor } from './referral-delivery-record.js';
+import { buildReferralPayload, FHIR_JSON, REFERRAL_PAYLOAD_STRUCTURE } from './referral-fhir-payload.js';
 import { buildReferralView } from './referral-view.js';
 
 /**
  * Shows an edited ServiceRequest in the room as an edit (m.replace) of the referral message, so
- * the GP's client shows the current request in place, marked as edited. Rendered from the
+ * the GP's client shows the current request (text and FHIR file) in place, marked as edited. Rendered from the
  * current version when the job runs: several quick edits end in the latest one either way.
  */
 export function deliverReferralEdit({ db, rooms, logger }: MatrixDeliveryDeps) {
@@ -23,7 +24,11 @@ export function deliverReferralEdit({ db, rooms, logger }: MatrixDeliveryDeps) {
     const request = requestId ? await findResource<ServiceRequest & { id: string }>(db, 'ServiceRequest', requestId) : undefined;
     if (!task || !request) throw new UnrecoverableError(`Task/${taskId} or its ServiceRequest is gone`);
 
-    const edit = renderReferralEdit(delivery.messageEventId, renderReferralMessage(await buildReferralView(db, task, request)));
+    // The edit carries the current FHIR too: the referral's file is replaced with its text.
+    const payload = Buffer.from(JSON.stringify(await buildReferralPayload(db, task, request)));
+    const file = await rooms.uploadEncryptedFile(payload, { filename: `referral-${taskId}.fhir.json`, mimetype: FHIR_JSON });
+    const current = renderReferralMessage(await buildReferralView(db, task, request), file, REFERRAL_PAYLOAD_STRUCTURE);
+    const edit = renderReferralEdit(delivery.messageEventId, current);
     const eventId = await rooms.sendEncrypted(delivery.roomId, EventType.RoomMessage, edit, matrixTxnIdFor(outboxId, 'edit'));
     await completeWithSentEvents(db, outboxId, [{ part: 'edit', roomId: delivery.roomId, eventId }]);
     logger.info({ outboxId, taskId, eventId }, 'referral edit shown in the room');

@@ -4,7 +4,7 @@ import { EventType } from 'matrix-js-sdk';
 import type { Logger } from 'pino';
 import { renderReferralMessage } from '../../../matrix-bridge/src/referral-message.js';
 import type { ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js';
-import { CAREHUB_MESSAGE_KEY, FHIR_STRUCTURE_KEY, STATUS_REQUEST_KEY } from '../../../matrix-bridge/src/room-state.js';
+import { STATUS_REQUEST_KEY } from '../../../matrix-bridge/src/room-state.js';
 import type { OutboxJobData } from '../queue/queues.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import type { Database } from '../store/database.js';
@@ -29,10 +29,12 @@ const STATUS_REQUEST_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 const NOT_TO_DELIVER = new Set<Task['status']>(['cancelled', 'entered-in-error']);
 
 /**
- * Delivers one referral: room, readable message, FHIR file, then (in one transaction) the
- * delivery record, the Task's new status and the outbox row's completion. Safe to run any
+ * Delivers one referral: the sender/recipient pair's room, the referral's FHIR file captioned
+ * with its readable text (one event, which starts the referral's thread), then (in one
+ * transaction) the delivery record, the Task's new status and the outbox row's completion. Safe to run any
  * number of times for the same row: a finished row is skipped, the room is found by alias, and
- * the homeserver answers a repeated send (same transaction id) with the first event.
+ * the homeserver answers a repeated send (same transaction id) with the first event (a
+ * retry uploads the FHIR again: the earlier upload stays behind as unreferenced ciphertext).
  */
 export function deliverReferral({ db, rooms, logger }: MatrixDeliveryDeps) {
   return async (job: Job<OutboxJobData<'referral.deliver'>>): Promise<string> => {
@@ -51,29 +53,21 @@ export function deliverReferral({ db, rooms, logger }: MatrixDeliveryDeps) {
     const recipients = await resolveMatrixRecipients(db, task.owner);
     if (recipients.length === 0) throw new UnrecoverableError(`Task/${taskId}: its owner no longer has a Matrix endpoint`);
 
-    const roomId = await rooms.ensureRoom({ kind: 'referral', task: `Task/${taskId}`, serviceRequest: `ServiceRequest/${request.id}` }, recipients);
+    const requester = (task.requester ?? request.requester)?.reference;
+    const view = await buildReferralView(db, task, request);
+    const payload = Buffer.from(JSON.stringify(await buildReferralPayload(db, task, request)));
+    // The FHIR goes up (encrypted, to the media repository) while the room is found; the
+    // referral is then one event: that file, captioned with the readable text.
+    const [roomId, file] = await Promise.all([
+      rooms.ensureRoom({ kind: 'referrals', ...(requester ? { requester } : {}), owner: task.owner!.reference! }, recipients, requester ? view.requester : undefined),
+      rooms.uploadEncryptedFile(payload, { filename: `referral-${taskId}.fhir.json`, mimetype: FHIR_JSON }),
+    ]);
     const message = {
-      ...renderReferralMessage(await buildReferralView(db, task, request)),
+      ...renderReferralMessage(view, file, REFERRAL_PAYLOAD_STRUCTURE),
       [STATUS_REQUEST_KEY]: { from_device: rooms.deviceId, lifetime: STATUS_REQUEST_LIFETIME_MS },
     };
     const messageEventId = await rooms.sendEncrypted(roomId, EventType.RoomMessage, message, matrixTxnIdFor(outboxId));
-    const payload = Buffer.from(JSON.stringify(await buildReferralPayload(db, task, request)));
-    const fileEventId = await rooms.sendEncryptedFile(
-      roomId,
-      payload,
-      { filename: `referral-${taskId}.fhir.json`, mimetype: FHIR_JSON },
-      {
-        [FHIR_STRUCTURE_KEY]: REFERRAL_PAYLOAD_STRUCTURE,
-        [CAREHUB_MESSAGE_KEY]: { ...message[CAREHUB_MESSAGE_KEY], part: 'fhir' },
-        'm.relates_to': { 'm.in_reply_to': { event_id: messageEventId } },
-      },
-      matrixTxnIdFor(outboxId, 'fhir'),
-    );
-
-    const sent = [
-      { part: 'message', roomId, eventId: messageEventId },
-      { part: 'fhir', roomId, eventId: fileEventId },
-    ];
+    const sent = [{ part: 'message', roomId, eventId: messageEventId }];
     await completeWithSentEvents(db, outboxId, sent, async (client) => {
       const current = await readResourceForUpdate<Task & { id: string }>(client, 'Task', taskId);
       const { resource, previous } = await updateResource(client, { ...markTaskDelivered(current, roomId, messageEventId, new Date()), id: taskId });

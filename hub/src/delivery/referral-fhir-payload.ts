@@ -7,8 +7,8 @@ export const FHIR_JSON = 'application/fhir+json';
 
 /**
  * The referral as structured FHIR for the recipient's systems: a collection Bundle with the
- * Task, its ServiceRequest and the patient, sent as an encrypted file beside the readable
- * message (the way gematik's TI-Messenger carries FHIR in rooms).
+ * Task, its ServiceRequest and the patient, sent as the referral message's encrypted file (the
+ * way gematik's TI-Messenger carries FHIR in rooms, MSC4302).
  */
 export async function buildReferralPayload(db: Queryable, task: Task & { id: string }, request: ServiceRequest & { id: string }): Promise<Bundle> {
   const subject = parseReference(request.subject);

@@ -19,8 +19,11 @@ export interface OutboxTopics {
   'referral.deliver': { taskId: string };
   /** Show the ServiceRequest's current version in the room, as an edit of the referral message. */
   'referral.edit': { taskId: string };
-  /** A notice from the bot in the referral's room. */
-  'room.notice': { taskId: string; notice: RoomNotice };
+  /**
+   * A notice from the bot: in the referral's thread, or (no taskId) at the top of a room, for a
+   * message the hub could not tie to one referral.
+   */
+  'room.notice': { taskId: string; notice: RoomNotice } | { roomId: string; notice: RoomNotice };
   /** Put a document (a DocumentReference's Binary) into the room of the referral it belongs to. */
   'document.deliver': { taskId: string; documentReferenceId: string };
   /** Re-encrypt one stored document to the current storage key (after a key rotation). */

@@ -1,4 +1,4 @@
-import type { Communication, Reference, Task } from 'fhir/r4.js';
+import type { Communication, HumanName, Reference, Task } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import { ANSWER_HINT } from '../../../matrix-bridge/src/referral-message.js';
 import type { ReferralRoomEvent } from '../../../matrix-bridge/src/referral-room-events.js';
@@ -10,7 +10,7 @@ import { createResource, findResource, readResourceForUpdate, updateResource } f
 import { applyStatusChange } from './task-status-change.js';
 import { isRefusal, receiveRoomDocument, type RoomMedia } from './receive-room-document.js';
 import { AttachmentIntegrityError } from '../../../matrix-bridge/src/encrypted-attachment.js';
-import { pathFor, refusalFor, type RecipientAction } from './task-transitions.js';
+import { FINISHED_STATUSES, pathFor, refusalFor, type RecipientAction } from './task-transitions.js';
 import { applyWriteEffects } from './write-effects.js';
 
 const CONFIRMATION: Record<RecipientAction, (who: string, text?: string) => string> = {
@@ -26,12 +26,61 @@ interface Actor {
   name: string;
 }
 
+/**
+ * The referral (its Task id) a member's event is about: the one the bot's event it relates to
+ * names, or else the first event it relates to (thread root, reply or reaction target) that the
+ * hub recorded sending for a referral. An event that relates to nothing (a message typed at the
+ * top of the room) is about the room's only open referral, if it has just one: in a room with
+ * one case, "done" means that case.
+ */
+async function referralOf(db: Queryable, event: ReferralRoomEvent): Promise<string | undefined> {
+  if (event.referral) return event.referral.replace(/^Task\//, '');
+  if (event.relatesTo.length > 0) return referralRecordedFor(db, event);
+  const open = (await referralsInRoom(db, event.roomId)).filter((task) => !FINISHED_STATUSES.has(task.status));
+  return open.length === 1 ? open[0]!.id : undefined;
+}
+
+async function referralRecordedFor(db: Queryable, event: ReferralRoomEvent): Promise<string | undefined> {
+  const { rows } = await db.query<{ task_id: string }>(
+    `SELECT d.task_id FROM matrix_deliveries d
+      WHERE d.room_id = $1 AND d.event_id = ANY($2::text[]) AND d.task_id IS NOT NULL
+      ORDER BY array_position($2::text[], d.event_id) LIMIT 1`,
+    [event.roomId, event.relatesTo],
+  );
+  return rows[0]?.task_id;
+}
+
+/** The Tasks whose referrals were delivered into a room. */
+async function referralsInRoom(db: Queryable, roomId: string): Promise<Array<Task & { id: string }>> {
+  const { rows } = await db.query<{ task_id: string }>(`SELECT DISTINCT task_id FROM matrix_deliveries WHERE room_id = $1 AND part = 'message' AND task_id IS NOT NULL`, [roomId]);
+  const tasks = await Promise.all(rows.map((r) => findResource<Task & { id: string }>(db, 'Task', r.task_id)));
+  return tasks.filter((t): t is Task & { id: string } => Boolean(t));
+}
+
+/**
+ * The referrals a read receipt shows as seen. A receipt in a referral's thread (MSC3771) covers
+ * that referral; a receipt on the room's timeline covers every referral delivered up to the event
+ * read, as the recipient's client shows the room's referrals in the order they arrived.
+ */
+async function referralsRead(db: Queryable, event: ReferralRoomEvent, upTo: string): Promise<string[]> {
+  const threadRoot = event.relatesTo.find((id) => id !== upTo);
+  const { rows } = await db.query<{ task_id: string }>(
+    threadRoot
+      ? `SELECT task_id FROM matrix_deliveries WHERE room_id = $1 AND event_id = $2 AND task_id IS NOT NULL`
+      : `SELECT DISTINCT m.task_id FROM matrix_deliveries m
+           JOIN matrix_deliveries r ON r.room_id = m.room_id AND r.event_id = $2
+          WHERE m.room_id = $1 AND m.part = 'message' AND m.task_id IS NOT NULL AND m.delivered_at <= r.delivered_at`,
+    [event.roomId, threadRoot ?? upTo],
+  );
+  return rows.map((r) => r.task_id);
+}
+
 /** Whether the event was already acted on; records it otherwise (in the caller's transaction). */
-async function firstTimeSeen(db: Queryable, event: ReferralRoomEvent, taskId: string): Promise<boolean> {
+async function firstTimeSeen(db: Queryable, event: ReferralRoomEvent, taskId: string | undefined): Promise<boolean> {
   const result = await db.query(
     `INSERT INTO matrix_inbound_events (event_id, room_id, sender, task_id, outcome) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (event_id) DO NOTHING`,
-    [event.eventId, event.roomId, event.sender, taskId, event.happening.kind],
+    [event.eventId, event.roomId, event.sender, taskId ?? null, event.happening.kind],
   );
   return result.rowCount === 1;
 }
@@ -64,81 +113,98 @@ async function keepConversation(db: Queryable, task: Task & { id: string }, even
   await applyWriteEffects(db, stored, 'Communication');
 }
 
-async function notice(db: Queryable, taskId: string, value: RoomNotice): Promise<void> {
-  await addOutboxRow(db, 'room.notice', { taskId, notice: value });
+/** Who a Matrix user is in the directory: their PractitionerRole and name, if they have one. */
+async function actorFor(db: Queryable, matrixUserId: string): Promise<Actor> {
+  const role = (await rolesOfMatrixUser(db, matrixUserId))[0];
+  const practitionerId = role?.practitioner?.reference?.replace(/^Practitioner\//, '');
+  const practitioner = practitionerId ? await findResource<{ resourceType: string; name?: HumanName[] }>(db, 'Practitioner', practitionerId) : undefined;
+  const name = practitioner?.name?.[0];
+  return {
+    matrixUserId,
+    role: role ? { reference: `PractitionerRole/${role.id}` } : undefined,
+    name: name ? (name.text ?? [...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ')) : matrixUserId,
+  };
 }
 
+const WHICH_REFERRAL = '❓ Which referral is this about? This room holds several: please answer in the thread of the one you mean (or reply to its message).';
+
 /**
- * Acts on what a member did in a referral room, in one transaction with everything it causes
+ * Acts on what a member did in a referrals room, in one transaction with everything it causes
  * (Task versions, Communication, the bot's answer, subscriber notifications). An event is acted
  * on once: a replay after a restart finds it recorded and changes nothing.
  */
 export function actOnReferralRoomEvent(db: Database, logger: Logger, media: RoomMedia) {
   return async (event: ReferralRoomEvent): Promise<void> => {
-    const taskId = event.room.task.replace(/^Task\//, '');
     const at = new Date();
+    if (event.happening.kind === 'read') {
+      const upTo = event.happening.upTo;
+      const outcome = await inTransaction(db, async (client) => {
+        const marked: string[] = [];
+        for (const taskId of await referralsRead(client, event, upTo)) {
+          const task = await readResourceForUpdate<Task & { id: string }>(client, 'Task', taskId).catch(() => undefined);
+          if (!task || task.status !== 'requested' || !(await resolveMatrixRecipients(client, task.owner)).includes(event.sender)) continue;
+          await moveTask(client, task, ['received'], await actorFor(client, event.sender), undefined, at);
+          marked.push(taskId);
+        }
+        return marked.length > 0 ? `received: ${marked.map((id) => `Task/${id}`).join(', ')}` : 'nothing to do';
+      });
+      logger.info({ roomId: event.roomId, upTo, outcome }, 'acted on a read receipt');
+      return;
+    }
+    let taskId: string | undefined;
     const outcome = await inTransaction(db, async (client) => {
-      if (event.happening.kind !== 'read' && !(await firstTimeSeen(client, event, taskId))) return 'already acted on';
+      taskId = await referralOf(client, event);
+      if (!(await firstTimeSeen(client, event, taskId))) return 'already acted on';
+      if (!taskId) {
+        const help = event.happening.kind === 'help';
+        await addOutboxRow(client, 'room.notice', { roomId: event.roomId, notice: { text: help ? ANSWER_HINT : WHICH_REFERRAL, inReplyTo: event.eventId, status: help ? 'success' : 'error' } });
+        return help ? 'help' : 'asked which referral';
+      }
       const task = await readResourceForUpdate<Task & { id: string }>(client, 'Task', taskId).catch(() => undefined);
       if (!task) return 'no such Task';
       const recipients = await resolveMatrixRecipients(client, task.owner);
       const isRecipient = recipients.includes(event.sender);
-      const roles = await rolesOfMatrixUser(client, event.sender);
-      const role = roles[0];
-      const practitioner = role?.practitioner?.reference ? await findResource<{ resourceType: string; name?: Array<{ text?: string; family?: string; given?: string[]; prefix?: string[] }> }>(client, 'Practitioner', role.practitioner.reference.replace(/^Practitioner\//, '')) : undefined;
-      const name = practitioner?.name?.[0];
-      const actor: Actor = {
-        matrixUserId: event.sender,
-        role: role ? { reference: `PractitionerRole/${role.id}` } : undefined,
-        name: name ? (name.text ?? [...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ')) : event.sender,
-      };
+      const actor = await actorFor(client, event.sender);
       const happening = event.happening;
+      const notice = (value: RoomNotice) => addOutboxRow(client, 'room.notice', { taskId: task.id, notice: value });
       switch (happening.kind) {
-        case 'read': {
-          if (!isRecipient || task.status !== 'requested') return 'nothing to do';
-          // Only a receipt for something the hub sent in this room shows the referral was seen.
-          const ours = await client.query('SELECT 1 FROM matrix_deliveries WHERE room_id = $1 AND event_id = $2', [event.roomId, happening.upTo]);
-          if (ours.rowCount === 0) return 'receipt for another event';
-          await moveTask(client, task, ['received'], actor, undefined, at);
-          return 'received';
-        }
         case 'document': {
           // A savepoint, so a refused file is recorded as refused (and answered) without its half-stored content.
           await client.query('SAVEPOINT room_document');
           try {
             const document = await receiveRoomDocument(client, media, task, happening, actor.role, at);
-            await notice(client, taskId, { text: `📄 Received ${happening.filename}: stored as DocumentReference/${document.id} and passed on to the requester.`, inReplyTo: event.eventId, status: 'success' });
+            await notice({ text: `📄 Received ${happening.filename}: stored as DocumentReference/${document.id} and passed on to the requester.`, inReplyTo: event.eventId, status: 'success' });
             return 'document stored';
           } catch (error) {
             await client.query('ROLLBACK TO SAVEPOINT room_document');
             const reason = isRefusal(error) ? error.issues[0]?.diagnostics : error instanceof AttachmentIntegrityError ? 'the file did not match its hash' : undefined;
             if (!reason) throw error;
-            await notice(client, taskId, { text: `⚠️ ${happening.filename} was not accepted: ${reason}.`, inReplyTo: event.eventId, status: 'error' });
+            await notice({ text: `⚠️ ${happening.filename} was not accepted: ${reason}.`, inReplyTo: event.eventId, status: 'error' });
             return 'document refused';
           }
         }
         case 'help':
-          await notice(client, taskId, { text: ANSWER_HINT, inReplyTo: event.eventId, status: 'success' });
+          await notice({ text: ANSWER_HINT, inReplyTo: event.eventId, status: 'success' });
           return 'help';
         case 'message':
           if (task.status === 'requested' && isRecipient) await moveTask(client, task, ['received'], actor, undefined, at);
           await keepConversation(client, task, event, actor, happening.text, at);
-          await notice(client, taskId, { text: '', inReplyTo: event.eventId, status: 'success' });
+          await notice({ text: '', inReplyTo: event.eventId, status: 'success' });
           return 'conversation';
         case 'action': {
           if (!isRecipient) {
-            await notice(client, taskId, { text: "⚠️ Only the referral's recipients can answer it.", inReplyTo: event.eventId, status: 'error' });
+            await notice({ text: "⚠️ Only the referral's recipients can answer it.", inReplyTo: event.eventId, status: 'error' });
             return 'refused: not a recipient';
           }
           const path = pathFor(happening.action, task.status);
           if (!path) {
             // Even a refused answer shows the recipient has seen the referral.
             if (task.status === 'requested') await moveTask(client, task, ['received'], actor, undefined, at);
-            await notice(client, taskId, { text: `⚠️ ${refusalFor(happening.action, task.status)}`, inReplyTo: event.eventId, status: 'error' });
+            await notice({ text: `⚠️ ${refusalFor(happening.action, task.status)}`, inReplyTo: event.eventId, status: 'error' });
             return `refused: ${happening.action} from ${task.status}`;
           }
           await moveTask(client, task, path, actor, happening.text, at);
-          await notice(client, taskId, { text: CONFIRMATION[happening.action](actor.name, happening.text), inReplyTo: event.eventId, status: 'success' });
+          await notice({ text: CONFIRMATION[happening.action](actor.name, happening.text), inReplyTo: event.eventId, status: 'success' });
           return path.at(-1)!;
         }
         default:
