@@ -1,9 +1,10 @@
 import { hkdfSync } from 'node:crypto';
-import { ClientEvent, createClient, Filter, MatrixScheduler, SyncState, type MatrixClient } from 'matrix-js-sdk';
+import { ClientEvent, createClient, MatrixScheduler, SyncState, type MatrixClient } from 'matrix-js-sdk';
 import { AllDevicesIsolationMode, OnlySignedDevicesIsolationMode } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import type { Logger } from 'pino';
 import { BotDeviceStore, type BotSession } from './bot-device-store.js';
 import { quietSdkGlobalLogger, sdkLoggerFor } from './sdk-logger.js';
+import { syncFilterWithTimelineLimit } from './sync-filter.js';
 
 export interface BotClientOptions {
   homeserverUrl: string;
@@ -174,13 +175,13 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
   const firstSync = waitForFirstSync(client);
   // No lazy loading of members: the bot must know every member, invited ones included, to
   // share room keys with them (lazily loaded member lists missed fresh invites).
-  //
-  // Every later sync asks for up to SYNC_TIMELINE_LIMIT events per room (the homeserver's default
-  // is 10): after the bot was cut off (a homeserver outage), a sync with more new events in a room
-  // than its limit returns only the latest, and the GP's answers in the gap would never be seen.
-  const syncFilter = new Filter(session.userId);
-  syncFilter.setTimelineLimit(SYNC_TIMELINE_LIMIT);
-  await client.startClient({ initialSyncLimit: options.catchUpEvents ?? 50, lazyLoadMembers: false, filter: syncFilter });
+  // Every later sync asks for up to SYNC_TIMELINE_LIMIT events per room, or a GP's answers that
+  // fell into a gap after an outage would never be seen (see syncFilterWithTimelineLimit).
+  await client.startClient({
+    initialSyncLimit: options.catchUpEvents ?? 50,
+    lazyLoadMembers: false,
+    filter: syncFilterWithTimelineLimit(session.userId, SYNC_TIMELINE_LIMIT),
+  });
   await firstSync;
   const rooms = await discardOutboundSessions(client);
   options.logger.info({ deviceId: session.deviceId, rooms }, 'bot device synced');

@@ -1,4 +1,4 @@
-import { EventType, Preset, Visibility, type MatrixClient, type ICreateRoomOpts } from 'matrix-js-sdk';
+import { EventType, Preset, Visibility, type ICreateRoomOpts, type MatrixClient, type Room } from 'matrix-js-sdk';
 import { uploadEncryptedFile, type FileMessageContent } from './matrix-media.js';
 import { createHash } from 'node:crypto';
 import { asCareHubRoomState, CAREHUB_ROOM_STATE, type CareHubRoomState, type ReferralsRoomState } from './room-state.js';
@@ -9,6 +9,11 @@ const BOT_POWER = 100;
 /** "carehub-referrals-<hash of requester and owner>": stable for a pair, opaque to anyone reading it. */
 function aliasLocalpart(state: ReferralsRoomState): string {
   return `carehub-referrals-${createHash('sha256').update(`${state.requester ?? ''}\n${state.owner}`).digest('hex').slice(0, 32)}`;
+}
+
+/** Who is in a room or invited to it, by the bot's synced member list. */
+function joinedOrInvited(room: Room): Set<string> {
+  return new Set(room.getMembers().filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.userId));
 }
 
 function errcode(error: unknown): string | undefined {
@@ -229,10 +234,10 @@ export class ReferralRooms {
     const wanted = new Set([...invitees, this.bot.getUserId()!]);
     while (Date.now() < deadline) {
       const room = this.bot.getRoom(roomId);
-      const present = room?.getMembers().filter((m) => m.membership === 'join' || m.membership === 'invite') ?? [];
-      const everyoneKnown = invitees.every((u) => present.some((m) => m.userId === u));
+      const present = room ? joinedOrInvited(room) : new Set<string>();
+      const everyoneKnown = invitees.every((u) => present.has(u));
       // Someone just removed must be gone from the sync too, or the next key would be shared with them.
-      const nobodyElse = present.every((m) => wanted.has(m.userId));
+      const nobodyElse = [...present].every((u) => wanted.has(u));
       if (room && everyoneKnown && nobodyElse && (await this.bot.getCrypto()!.isEncryptionEnabledInRoom(roomId))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -256,7 +261,7 @@ export class ReferralRooms {
    */
   private async settleMembers(roomId: string, invitees: string[]): Promise<void> {
     const room = this.bot.getRoom(roomId)!;
-    const present = () => new Set(room.getMembers().filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.userId));
+    const present = () => joinedOrInvited(room);
     const wanted = new Set([...invitees, this.bot.getUserId()!]);
     for (const userId of invitees.filter((u) => !present().has(u))) {
       await this.bot.invite(roomId, userId).catch((error: unknown) => {

@@ -28,7 +28,7 @@ import { renderReferralMessage } from '../../matrix-bridge/src/referral-message.
 import { CAREHUB_MESSAGE_KEY } from '../../matrix-bridge/src/room-state.js';
 import { quietSdkGlobalLogger, sdkLoggerFor } from '../../matrix-bridge/src/sdk-logger.js';
 import { logOutMatrixSession, registerSynapseUser } from '../../matrix-bridge/src/synapse-user-registration.js';
-import { GpMatrixClient } from '../lib/gp-matrix-client.js';
+import { GpMatrixClient, referralTaskOf } from '../lib/gp-matrix-client.js';
 import { HubProcess } from '../lib/hub-process.js';
 import { readRegistrationSecret, readStackInfo } from '../stack-info.js';
 
@@ -89,7 +89,7 @@ function measure(name: string, gp: GpMatrixClient, sentAt: Map<string, number>):
   const latencies = [...sentAt].map(([marker, t0]) => gp.arrivals.get(marker)! - t0);
   const first = Math.min(...sentAt.values());
   const last = Math.max(...[...sentAt.keys()].map((m) => gp.arrivals.get(m)!));
-  const messages = gp.decrypted.filter((e) => e.getContent()['msgtype'] === 'm.file' && !e.getContent()['m.relates_to'] && sentAt.has(e.getContent()[CAREHUB_MESSAGE_KEY]?.task));
+  const messages = gp.decrypted.filter((e) => sentAt.has(referralTaskOf(e) ?? ''));
   const messageBytes = Math.round(messages.reduce((sum, e) => sum + JSON.stringify(e.getContent()).length, 0) / messages.length);
   return { name, throughput: (sentAt.size / (last - first)) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), messageBytes };
 }

@@ -1,7 +1,6 @@
 import {
   ClientEvent,
   createClient,
-  Filter,
   MatrixEventEvent,
   RoomMemberEvent,
   SyncState,
@@ -10,21 +9,25 @@ import {
 } from 'matrix-js-sdk';
 import { pino } from 'pino';
 import { quietSdkGlobalLogger, sdkLoggerFor } from '../../matrix-bridge/src/sdk-logger.js';
+import { syncFilterWithTimelineLimit } from '../../matrix-bridge/src/sync-filter.js';
 import { CAREHUB_MESSAGE_KEY, inThread } from '../../matrix-bridge/src/room-state.js';
 import type { EncryptedFile } from '../../matrix-bridge/src/encrypted-attachment.js';
 import { downloadEncryptedFile, uploadEncryptedFile } from '../../matrix-bridge/src/matrix-media.js';
 import type { RegisteredMatrixUser } from '../../matrix-bridge/src/synapse-user-registration.js';
 
-function syncFilterWithTimelineLimit(userId: string, limit: number): Filter {
-  const filter = new Filter(userId);
-  filter.setTimelineLimit(limit);
-  return filter;
+/**
+ * The Task ("Task/<id>") a referral message is about: the event that is the referral itself (its
+ * FHIR file captioned with the readable text), not an edit of it nor anything in its thread.
+ */
+export function referralTaskOf(event: MatrixEvent): string | undefined {
+  const content = event.getContent();
+  const task: unknown = content[CAREHUB_MESSAGE_KEY]?.task;
+  const isReferral = event.getType() === 'm.room.message' && content['msgtype'] === 'm.file' && !content['m.relates_to'];
+  return isReferral && typeof task === 'string' ? task : undefined;
 }
 
-/** The referral message for a Task (its FHIR file captioned with the readable text), not an edit of it. */
 function isReferralMessage(event: MatrixEvent, taskId: string): boolean {
-  const content = event.getContent();
-  return event.getType() === 'm.room.message' && content['msgtype'] === 'm.file' && !content['m.relates_to'] && content[CAREHUB_MESSAGE_KEY]?.task === `Task/${taskId}`;
+  return referralTaskOf(event) === `Task/${taskId}`;
 }
 
 interface RawEvent {
@@ -103,10 +106,8 @@ export class GpMatrixClient {
       };
       client.on(ClientEvent.Sync, onSync);
     });
-    // Up to 1000 events per room in every sync (the homeserver's default is 10), so nothing falls
-    // into a gap: after the client was cut off (a homeserver outage, say), a sync with more new
-    // events than the limit returns only the latest. Element shows such a gap and fills it as the
-    // GP scrolls back; this client has no screen to scroll, so it asks for enough not to have one.
+    // Up to 1000 events per room in every sync, so nothing falls into a gap after an outage:
+    // Element fills such a gap as the GP scrolls back; this client has no screen to scroll.
     await client.startClient({ initialSyncLimit: 20, filter: syncFilterWithTimelineLimit(user.userId, 1000) });
     await synced;
     return gp;

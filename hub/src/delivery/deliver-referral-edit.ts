@@ -6,7 +6,7 @@ import type { OutboxJobData } from '../queue/queues.js';
 import { findResource } from '../store/resource-store.js';
 import type { MatrixDeliveryDeps } from './deliver-referral.js';
 import { completeWithSentEvents, matrixTxnIdFor, referralRoomFor } from './referral-delivery-record.js';
-import { buildReferralPayload, FHIR_JSON, REFERRAL_PAYLOAD_STRUCTURE } from './referral-fhir-payload.js';
+import { REFERRAL_PAYLOAD_STRUCTURE, uploadReferralPayload } from './referral-fhir-payload.js';
 import { buildReferralView } from './referral-view.js';
 
 /**
@@ -25,8 +25,7 @@ export function deliverReferralEdit({ db, rooms, logger }: MatrixDeliveryDeps) {
     if (!task || !request) throw new UnrecoverableError(`Task/${taskId} or its ServiceRequest is gone`);
 
     // The edit carries the current FHIR too: the referral's file is replaced with its text.
-    const payload = Buffer.from(JSON.stringify(await buildReferralPayload(db, task, request)));
-    const file = await rooms.uploadEncryptedFile(payload, { filename: `referral-${taskId}.fhir.json`, mimetype: FHIR_JSON });
+    const file = await uploadReferralPayload(db, rooms, task, request);
     const current = renderReferralMessage(await buildReferralView(db, task, request), file, REFERRAL_PAYLOAD_STRUCTURE);
     const edit = renderReferralEdit(delivery.messageEventId, current);
     const eventId = await rooms.sendEncrypted(delivery.roomId, EventType.RoomMessage, edit, matrixTxnIdFor(outboxId, 'edit'));

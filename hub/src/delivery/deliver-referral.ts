@@ -11,7 +11,7 @@ import type { Database } from '../store/database.js';
 import { isOutboxRowOpen, markOutboxRowCompleted } from '../store/outbox.js';
 import { findResource, readResourceForUpdate, updateResource } from '../store/resource-store.js';
 import { completeWithSentEvents, matrixTxnIdFor } from './referral-delivery-record.js';
-import { buildReferralPayload, FHIR_JSON, REFERRAL_PAYLOAD_STRUCTURE } from './referral-fhir-payload.js';
+import { REFERRAL_PAYLOAD_STRUCTURE, uploadReferralPayload } from './referral-fhir-payload.js';
 import { buildReferralView } from './referral-view.js';
 import { applyWriteEffects } from '../workflow/write-effects.js';
 import { markTaskDelivered } from './task-delivery-status.js';
@@ -55,12 +55,11 @@ export function deliverReferral({ db, rooms, logger }: MatrixDeliveryDeps) {
 
     const requester = (task.requester ?? request.requester)?.reference;
     const view = await buildReferralView(db, task, request);
-    const payload = Buffer.from(JSON.stringify(await buildReferralPayload(db, task, request)));
     // The FHIR goes up (encrypted, to the media repository) while the room is found; the
     // referral is then one event: that file, captioned with the readable text.
     const [roomId, file] = await Promise.all([
       rooms.ensureRoom({ kind: 'referrals', ...(requester ? { requester } : {}), owner: task.owner!.reference! }, recipients, requester ? view.requester : undefined),
-      rooms.uploadEncryptedFile(payload, { filename: `referral-${taskId}.fhir.json`, mimetype: FHIR_JSON }),
+      uploadReferralPayload(db, rooms, task, request),
     ]);
     const message = {
       ...renderReferralMessage(view, file, REFERRAL_PAYLOAD_STRUCTURE),

@@ -1,4 +1,6 @@
 import type { Bundle, Patient, ServiceRequest, Task } from 'fhir/r4.js';
+import type { FileMessageContent } from '../../../matrix-bridge/src/matrix-media.js';
+import type { ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js';
 import { parseReference } from '../fhir/references.js';
 import type { Queryable } from '../store/database.js';
 import { findResource } from '../store/resource-store.js';
@@ -29,3 +31,9 @@ export const REFERRAL_PAYLOAD_STRUCTURE = {
   type: 'Bundle',
   fhir_version: '4.0.1',
 };
+
+/** Builds the referral's FHIR payload and uploads it encrypted; returns the m.file content for it. */
+export async function uploadReferralPayload(db: Queryable, rooms: ReferralRooms, task: Task & { id: string }, request: ServiceRequest & { id: string }): Promise<FileMessageContent> {
+  const payload = Buffer.from(JSON.stringify(await buildReferralPayload(db, task, request)));
+  return rooms.uploadEncryptedFile(payload, { filename: `referral-${task.id}.fhir.json`, mimetype: FHIR_JSON });
+}
