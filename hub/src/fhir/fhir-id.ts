@@ -1,0 +1,29 @@
+import { badRequest } from './operation-outcome.js';
+
+/** The characters of a FHIR id, without anchors, for patterns that embed one ("Type/id"). */
+export const FHIR_ID_CHARACTERS = '[A-Za-z0-9\\-.]{1,64}';
+
+/** FHIR ids: 1–64 of A–Z, a–z, 0–9, "-" and "." (FHIR R4 datatypes.html#id). */
+const FHIR_ID = new RegExp(`^${FHIR_ID_CHARACTERS}$`);
+
+export function isFhirId(id: unknown): id is string {
+  return typeof id === 'string' && FHIR_ID.test(id);
+}
+
+/** How a refused id is shown back: quoted, and cut short so a huge id does not make a huge answer. */
+function shown(id: unknown): string {
+  if (typeof id !== 'string') return `a ${id === null ? 'null' : typeof id}`;
+  return JSON.stringify(id.length > 70 ? `${id.slice(0, 64)}…` : id);
+}
+
+/**
+ * Refuses (400) anything that is not a FHIR id, naming the element (`expression`, e.g.
+ * "Patient.id" or "Patient.contained[0].id") and, in words, where it was sent (`where`, e.g.
+ * "the [id] in the URL"): the hub never stores, or looks up, a resource under an id another
+ * FHIR server could not hold or a URL could not carry.
+ */
+export function assertFhirId(id: unknown, expression: string, where = expression): asserts id is string {
+  if (isFhirId(id)) return;
+  const length = typeof id === 'string' ? ` (${id.length} characters)` : '';
+  throw badRequest(`${where} ${shown(id)}${length} is not a FHIR id: 1 to 64 of A-Z, a-z, 0-9, "-" and "."`, [expression]);
+}
