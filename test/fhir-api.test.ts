@@ -156,9 +156,9 @@ describe('an integrator creates and reads resources with a stock FHIR client', (
     expect(await storedCounts()).toEqual(before);
   });
 
-  test('operators scrape request counts from /metrics', async () => {
+  test("operators scrape request counts from /metrics, on the operator's listener", async () => {
     await fhir.read('Practitioner', 'missing').catch(() => undefined);
-    const text = await (await fetch(`${hub.baseUrl}/metrics`)).text();
+    const text = await (await fetch(`${hub.operatorUrl}/metrics`)).text();
     expect(text).toMatch(/carehub_http_requests_total\{method="GET",status="404"\} [1-9]/);
   });
 

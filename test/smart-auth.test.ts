@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Bundle, OperationOutcome, Practitioner } from 'fhir/r4.js';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { generateSigningJwk } from '../hub/src/auth/access-token.js';
-import { registerSmartClient } from '../hub/src/auth/smart-clients.js';
+import { deleteSmartClient, registerSmartClient, setSmartClientActive } from '../hub/src/auth/smart-clients.js';
 import { createLogger } from '../hub/src/logger.js';
 import { startHub, type RunningHub } from '../hub/src/hub.js';
 import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
@@ -184,7 +184,7 @@ describe('who may change what', () => {
 });
 
 describe('documents under authorization', () => {
-  test('document content is read only with a token whose scopes cover Binary; without a token nothing is decrypted', async () => {
+  test('document content is read only by a party with a token whose scopes cover Binary; without a token nothing is decrypted', async () => {
     const writer = await tokenFor('clinic-rs', 'system/*.cruds');
     const upload = await fetch(`${hub.baseUrl}/fhir/Binary`, {
       method: 'POST',
@@ -197,9 +197,73 @@ describe('documents under authorization', () => {
     expect((await fetch(url)).status).toBe(401);
     const onlyPractitioners = await tokenFor('registry-es', 'system/Practitioner.rs');
     expect((await fetch(url, { headers: { authorization: `Bearer ${onlyPractitioners}` } })).status).toBe(403);
-    const reader = await tokenFor('registry-es', 'system/Binary.rs');
+    // Another organisation's client with Binary scopes is no party to the document (access policy).
+    const outsider = await tokenFor('registry-es', 'system/Binary.rs');
+    expect((await fetch(url, { headers: { authorization: `Bearer ${outsider}` } })).status).toBe(404);
+    const reader = await tokenFor('clinic-rs', 'system/Binary.rs');
     const read = await fetch(url, { headers: { authorization: `Bearer ${reader}` } });
     expect(read.status).toBe(200);
     expect(await read.text()).toBe('Medication list: paracetamol 1 g x 3');
+  });
+});
+
+describe("an operator ends a client's access", () => {
+  const practitioners = (token: string) => fetch(`${hub.baseUrl}/fhir/Practitioner`, { headers: { authorization: `Bearer ${token}` } });
+
+  /** Polls with the token until it is refused; the issue's bound is 10 s (the cache holds a state 5 s). */
+  const refusedWithin10s = (token: string, what: string) =>
+    waitFor(
+      async () => {
+        const response = await practitioners(token);
+        return response.status === 401 ? response : undefined;
+      },
+      what,
+      10_000,
+      250,
+    );
+
+  async function registeredClient(clientId: string): Promise<string> {
+    await registerSmartClient(hub.db, { clientId, organization: `Organization/${clientId}`, jwks: { keys: [await clientKey(clientId, 'ES384')] }, scopes: ['system/*.rs'], roles: [] });
+    const token = await tokenFor(clientId, 'system/*.rs');
+    expect((await practitioners(token)).status).toBe(200);
+    return token;
+  }
+
+  test("a disabled client's existing token is refused within seconds, and it gets no new one; enabled again, it works", async () => {
+    const token = await registeredClient('leaving-clinic');
+    await setSmartClientActive(hub.db, 'leaving-clinic', false);
+    const refused = await refusedWithin10s(token, "the disabled client's token to be refused");
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await refused.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'login' }] });
+    expect((await grant('leaving-clinic', 'system/*.rs')).body['error']).toBe('invalid_client');
+
+    await setSmartClientActive(hub.db, 'leaving-clinic', true);
+    await waitFor(async () => ((await practitioners(token)).status === 200 ? true : undefined), 'the re-enabled client to be served', 10_000, 250);
+  });
+
+  test("a deleted client's existing token is refused within seconds", async () => {
+    const token = await registeredClient('closed-clinic');
+    await deleteSmartClient(hub.db, 'closed-clinic');
+    const refused = await refusedWithin10s(token, "the deleted client's token to be refused");
+    expect(await refused.json()).toMatchObject({ resourceType: 'OperationOutcome' });
+    expect((await grant('closed-clinic', 'system/*.rs')).body['error']).toBe('invalid_client');
+  });
+});
+
+describe('the token is checked before the body is read', () => {
+  test('an anonymous body that is not JSON, or larger than the hub accepts, is refused for want of a token (401), not parsed (400, 413)', async () => {
+    const notJson = await fetch(`${hub.baseUrl}/fhir/Patient`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: '{"resourceType": "Patient", ' });
+    expect(notJson.status).toBe(401);
+    const tooLarge = await fetch(`${hub.baseUrl}/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: `{"resourceType":"Bundle","type":"batch","entry":[${'{},'.repeat(2_000_000)}{}]}` });
+    expect(tooLarge.status).toBe(401);
+    expect(await tooLarge.json()).toMatchObject({ resourceType: 'OperationOutcome' });
+  });
+
+  test('with a token, a Bundle is still checked entry by entry once it is parsed', async () => {
+    const reader = await tokenFor('registry-es', 'system/*.rs');
+    const bundle = { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Practitioner' } }, { resource: { resourceType: 'Practitioner' }, request: { method: 'POST', url: 'Practitioner' } }] };
+    const response = await fetch(`${hub.baseUrl}/fhir`, { method: 'POST', headers: { authorization: `Bearer ${reader}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(bundle) });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'forbidden' }] });
   });
 });

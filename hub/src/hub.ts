@@ -17,11 +17,19 @@ import { currentStorageKeyId, loadStorageKeyring } from './documents/storage-key
 import { loadFhirDefinitions } from './fhir/resource-validator.js';
 import { tokenSignerFromFile } from './auth/access-token.js';
 import { createApp } from './http/app.js';
+import { createOperatorApp } from './http/operator-app.js';
+import { ReadinessProbe } from './http/readiness-probe.js';
+import { configureSubscriptionEndpoints } from './subscriptions/subscription-criteria.js';
+import { parseAllowedHosts } from './subscriptions/subscription-endpoint.js';
 import { HubMetrics } from './metrics.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 import { cappedExponentialBackoff, createQueues, producerConnection, QUEUE_FOR_TOPIC, workerConnection } from './queue/queues.js';
-import { createDatabase, type Database } from './store/database.js';
+import { createDatabase, inTransaction, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
+import { backfillAccessGrants } from './access/access-grants.js';
+
+/** Serialises the one-time access-grant backfill between hub processes starting together. */
+const ACCESS_BACKFILL_LOCK = 7_242_002;
 
 export const CAREHUB_VERSION = '0.1.0';
 
@@ -29,6 +37,8 @@ export interface RunningHub {
   db: Database;
   /** The URL the API listens on (with the real port when config asked for port 0). */
   baseUrl: string | undefined;
+  /** The operator's listener (/metrics, /healthz, /readyz), with its real port. */
+  operatorUrl: string;
   bot: BotClient | undefined;
   stop(): Promise<void>;
 }
@@ -39,10 +49,17 @@ async function readDeviceStoreKey(path: string): Promise<Buffer> {
   return Buffer.from(hex, 'hex');
 }
 
-function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {
+function listen(app: ReturnType<typeof createApp | typeof createOperatorApp>, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
   });
+}
+
+/** http://host:port of a listening server, with the port it really got (config may say 0). */
+function urlOf(server: Server, host: string): string {
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('the server is not listening on a TCP port');
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
 /**
@@ -63,8 +80,21 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
   const db = createDatabase(config.database.url, config.database.poolSize);
   stops.push(() => db.end());
   try {
+    // The operator's listener first, so a process that is still starting already answers liveness.
+    const readiness = new ReadinessProbe(() => db.query('SELECT 1'));
+    const operatorServer = await listen(createOperatorApp({ metrics, readiness }), config.http.operator.host, config.http.operator.port);
+    const operatorUrl = urlOf(operatorServer, config.http.operator.host);
+    stops.push(() => new Promise((resolve) => operatorServer.close(resolve)));
+    logger.info({ operatorUrl }, 'operator endpoints listening');
+
+    configureSubscriptionEndpoints(config.subscriptions.allowedHosts);
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    const backfilled = await inTransaction(db, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [ACCESS_BACKFILL_LOCK]);
+      return backfillAccessGrants(client);
+    });
+    if (backfilled > 0) logger.info({ resources: backfilled }, 'access grants written for resources stored before the access policy');
 
     // Documents: OpenPGP at rest, in worker threads. A rotation (npm run rotate-storage-key)
     // changes the folder's current key; every node picks it up on its next refresh.
@@ -140,7 +170,12 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
       });
       const notificationWorker = new Worker(
         QUEUE_FOR_TOPIC['subscription.notify'],
-        deliverSubscriptionNotification({ db, logger: logger.child({ component: 'subscriptions' }), timeoutMs: config.subscriptions.timeoutMs }),
+        deliverSubscriptionNotification({
+          db,
+          logger: logger.child({ component: 'subscriptions' }),
+          timeoutMs: config.subscriptions.timeoutMs,
+          allowedHosts: parseAllowedHosts(config.subscriptions.allowedHosts),
+        }),
         { ...workerOptions, concurrency: config.delivery.concurrency },
       );
       const maintenanceWorker = new Worker(
@@ -188,12 +223,16 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
       });
       if (!config.auth.enabled) logger.warn('auth.enabled is false: every caller has full access to the FHIR API; run this hub only on a trusted network');
       const server = await listen(app, config.http.host, config.http.port);
-      const address = server.address();
-      baseUrl = typeof address === 'object' && address ? `http://${config.http.host}:${address.port}` : undefined;
+      baseUrl = urlOf(server, config.http.host);
       stops.push(() => new Promise((resolve) => server.close(resolve)));
       logger.info({ baseUrl }, 'FHIR API listening');
     }
-    return { db, baseUrl, bot, stop };
+    readiness.markRunning();
+    const stopRunning = async () => {
+      readiness.markStopping(); // the load balancer stops sending work first
+      await stop();
+    };
+    return { db, baseUrl, operatorUrl, bot, stop: stopRunning };
   } catch (error) {
     await stop();
     throw error;

@@ -39,7 +39,7 @@ const databaseUrl = stack.databaseUrl.replace(/\/[^/]+$/, `/${databaseName}`);
 // The hub runs in its own process, as in production: load generator and server must not share
 // one event loop, or the measurement would mostly show their contention.
 const rawConfig = {
-  http: { host: '127.0.0.1', port: 18_080, publicBaseUrl: 'http://127.0.0.1:18080' },
+  http: { host: '127.0.0.1', port: 18_080, publicBaseUrl: 'http://127.0.0.1:18080', operator: { host: '127.0.0.1', port: 0 } },
   database: { url: databaseUrl, poolSize: 10 },
   matrix: {
     homeserverUrl: stack.homeserverUrl,

@@ -36,7 +36,7 @@ const keyDir = join(dir, 'storage-keys');
 await createStorageKey(keyDir);
 
 const rawConfig = {
-  http: { host: '127.0.0.1', port: 18_081, publicBaseUrl: 'http://127.0.0.1:18081' },
+  http: { host: '127.0.0.1', port: 18_081, publicBaseUrl: 'http://127.0.0.1:18081', operator: { host: '127.0.0.1', port: 0 } },
   database: { url: databaseUrl, poolSize: 4 },
   matrix: {
     homeserverUrl: stack.homeserverUrl,

@@ -136,7 +136,7 @@ async function benchmarkHub(gp: GpMatrixClient): Promise<Result> {
   writeFileSync(join(dir, 'device.key'), randomBytes(32).toString('hex'), { mode: 0o600 });
   await createStorageKey(join(dir, 'storage-keys'));
   const rawConfig = {
-    http: { host: '127.0.0.1', port: 18_082, publicBaseUrl: 'http://127.0.0.1:18082' },
+    http: { host: '127.0.0.1', port: 18_082, publicBaseUrl: 'http://127.0.0.1:18082', operator: { host: '127.0.0.1', port: 0 } },
     database: { url: stack.databaseUrl.replace(/\/[^/]+$/, `/${databaseName}`), poolSize: 10 },
     redis: { url: stack.redisUrl, queuePrefix: `carehub-bench-${run}` },
     matrix: {

@@ -14,6 +14,8 @@ export class HubProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly baseUrl: string | undefined,
+    /** The operator's listener (/metrics, /healthz, /readyz), as the process logged it. */
+    readonly operatorUrl: string | undefined,
   ) {}
 
   /** Writes `rawConfig` next to the other test configs and starts the hub on it. */
@@ -35,6 +37,7 @@ export class HubProcess {
     process.once('exit', killOnExit);
     child.once('exit', () => process.off('exit', killOnExit));
     const stderr: string[] = [];
+    let operatorUrl: string | undefined;
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
     const ready = new Promise<string | undefined>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout! });
@@ -42,19 +45,21 @@ export class HubProcess {
         options.logTo?.(line);
         // For looking into a failed test run: CAREHUB_HUB_LOG=/tmp/hubs.log npm run test:only -- …
         if (process.env['CAREHUB_HUB_LOG']) appendFileSync(process.env['CAREHUB_HUB_LOG'], `${name} ${line}\n`);
-        let entry: { msg?: string; baseUrl?: string };
+        let entry: { msg?: string; baseUrl?: string; operatorUrl?: string };
         try {
           entry = JSON.parse(line) as typeof entry;
         } catch {
           return;
         }
+        // Logged before the API's line and the bot's, so it is known once the hub is ready.
+        if (entry.msg === 'operator endpoints listening') operatorUrl = entry.operatorUrl;
         if (options.waitForApi && entry.msg === 'FHIR API listening') resolve(entry.baseUrl);
         if (!options.waitForApi && entry.msg === 'bot device synced') resolve(undefined);
       });
       child.once('exit', (code) => reject(new Error(`hub process ${name} exited with ${code} during start-up: ${stderr.join('')}`)));
     });
     const baseUrl = await ready;
-    return new HubProcess(child, baseUrl);
+    return new HubProcess(child, baseUrl, operatorUrl);
   }
 
   /** The operating system's process id (to read its memory use in benchmarks). */

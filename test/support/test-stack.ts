@@ -74,7 +74,8 @@ export async function createTestHubConfig(databaseUrl: string, overrides: Partia
   await createStorageKey(storageKeyDir);
   const port = await freePort();
   const raw = {
-    http: { host: '127.0.0.1', port, publicBaseUrl: `http://127.0.0.1:${port}` },
+    // The operator's listener on any free port: several hubs of one test run side by side.
+    http: { host: '127.0.0.1', port, publicBaseUrl: `http://127.0.0.1:${port}`, operator: { host: '127.0.0.1', port: 0 } },
     database: { url: databaseUrl, poolSize: 5 },
     redis: { url: stack.redisUrl, queuePrefix: `carehub-test-${suffix()}` },
     matrix: {
@@ -84,6 +85,8 @@ export async function createTestHubConfig(databaseUrl: string, overrides: Partia
       deviceStore: { path: join(dir, 'device.bin'), keyFile },
     },
     documents: { storageKeyDir },
+    // Test subscribers (support/subscriber-endpoint.ts) listen on plain http on this machine.
+    subscriptions: { allowedHosts: ['127.0.0.1'] },
     outbox: { pollIntervalMs: 200, republishAfterMs: 5000 },
     delivery: { attempts: 50, backoffMs: 200 },
     log: { level: process.env['CAREHUB_TEST_LOG'] ?? 'warn' },

@@ -30,6 +30,30 @@ export async function findSmartClient(db: Queryable, clientId: string): Promise<
 }
 
 /**
+ * Whether a client may still act: registered and active. Access tokens are checked against
+ * this (through ClientStateCache), so a disabled or deleted client's tokens stop working.
+ */
+export async function isSmartClientActive(db: Queryable, clientId: string): Promise<boolean> {
+  const { rows } = await db.query<{ active: boolean }>('SELECT active FROM smart_clients WHERE client_id = $1', [clientId]);
+  return rows[0]?.active === true;
+}
+
+/** Disables or re-enables a client; false if there is no such client. */
+export async function setSmartClientActive(db: Queryable, clientId: string, active: boolean): Promise<boolean> {
+  const result = await db.query('UPDATE smart_clients SET active = $2 WHERE client_id = $1', [clientId, active]);
+  return result.rowCount === 1;
+}
+
+/**
+ * Removes a client for good; false if there was none. Its used assertion ids stay until they
+ * expire, so a client registered again under the same id cannot replay one.
+ */
+export async function deleteSmartClient(db: Queryable, clientId: string): Promise<boolean> {
+  const result = await db.query('DELETE FROM smart_clients WHERE client_id = $1', [clientId]);
+  return result.rowCount === 1;
+}
+
+/**
  * Records an assertion's jti; false if this client used it before (a replay). Expired entries
  * are pruned as it goes, so the table holds only assertions that could still be replayed.
  */

@@ -14,6 +14,19 @@ export const configSchema = z
         publicBaseUrl: z.url().default('http://127.0.0.1:8080'),
         /** Largest JSON body accepted, as express understands it ("5mb"). */
         maxBodySize: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as "5mb"').default('5mb'),
+        /**
+         * The operator's listener, apart from the integrators' API: /metrics (Prometheus),
+         * /healthz (liveness, no database work) and /readyz (readiness). Every process has one,
+         * whatever its roles; processes sharing a machine need ports of their own (0: any free
+         * port, logged at start). Keep it on the operator's network.
+         */
+        operator: z
+          .object({
+            host: z.string().min(1).default('127.0.0.1'),
+            port: z.number().int().min(0).max(65535).default(9464),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -90,6 +103,15 @@ export const configSchema = z
       .object({
         /** How long an integrator's endpoint may take to answer one notification. */
         timeoutMs: z.number().int().min(100).default(10_000),
+        /**
+         * Rest-hook endpoints the hub may call although they are plain http or on a loopback,
+         * link-local or private address: "host" (any port) or "host:port", IPv6 in brackets.
+         * Every other endpoint must be https on a public address, at create time and again at
+         * each delivery after DNS resolution.
+         */
+        allowedHosts: z
+          .array(z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'a host or host:port, such as hooks.internal:8443 or [fd00::1]'))
+          .default([]),
       })
       .strict()
       .prefault({}),

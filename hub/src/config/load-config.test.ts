@@ -1,6 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError, loadConfigFile, parseConfig } from './load-config.js';
 
 const minimal = {
@@ -75,5 +77,33 @@ describe('an operator starting the hub with a bad configuration is told which op
     writeFileSync(file, 'http: [unclosed');
     expect(() => loadConfigFile(file)).toThrow(new RegExp(`config file ${file} is not valid YAML`));
     expect(() => loadConfigFile(join(dir, 'absent.yaml'))).toThrow(/cannot read config file/);
+  });
+
+  test("the example file's values are the schema's defaults, and it is a valid configuration", () => {
+    const examplePath = fileURLToPath(new URL('../../../ops/config/carehub.example.yaml', import.meta.url));
+    const example = parseYaml(readFileSync(examplePath, 'utf8')) as Record<string, unknown>;
+    const defaults = parseConfig(minimal) as unknown as Record<string, unknown>;
+    expect(() => parseConfig(example)).not.toThrow();
+    // Options without a default (required, or paths) show an illustrative value instead.
+    const illustrative = new Set(['http.publicBaseUrl', 'database.url', 'auth.signingKeyFile', 'documents.storageKeyDir']);
+    const differences: string[] = [];
+    const compare = (value: unknown, fallback: unknown, path: string) => {
+      if (path.startsWith('matrix.') || illustrative.has(path)) return;
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [key, inner] of Object.entries(value)) compare(inner, (fallback as Record<string, unknown> | undefined)?.[key], path ? `${path}.${key}` : key);
+      } else if (JSON.stringify(value) !== JSON.stringify(fallback)) {
+        differences.push(`${path}: example ${JSON.stringify(value)}, default ${JSON.stringify(fallback)}`);
+      }
+    };
+    compare(example, defaults, '');
+    expect(differences).toEqual([]);
+  });
+
+  test('the operator listener and the subscription allow list have safe defaults, and a bad host names the option', () => {
+    const config = parseConfig(minimal);
+    expect(config.http.operator).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(config.subscriptions.allowedHosts).toEqual([]);
+    expect(parseConfig({ ...minimal, subscriptions: { allowedHosts: ['hooks.internal:8443', '[fd00::1]', '127.0.0.1'] } }).subscriptions.allowedHosts).toHaveLength(3);
+    expect(problemsOf({ ...minimal, subscriptions: { allowedHosts: ['http://hooks.internal/'] } })).toMatch(/subscriptions\.allowedHosts\.0: a host or host:port/);
   });
 });

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Binary } from 'fhir/r4.js';
-import type { Writer } from '../auth/ownership.js';
+import { assertMayModify, assertMayRead } from '../access/access-policy.js';
+import { accessOf } from '../access/request-access.js';
 import { assertCanModify, stampOwner } from '../auth/ownership.js';
-import { callerOf } from '../auth/require-access-token.js';
+import { assertFhirId } from '../fhir/fhir-id.js';
 import { notFound } from '../fhir/operation-outcome.js';
 import { sendResource } from '../http/fhir-json.js';
 import { inTransaction, type Database } from '../store/database.js';
@@ -16,11 +17,6 @@ import { contentStoreDeps, documentStoreSettings } from './document-store.js';
 const FHIR_JSON_TYPES = ['application/fhir+json', 'application/json'];
 /** Content up to this size is decrypted and checked in memory before it is sent; larger content is checked in a first pass. */
 const VERIFY_IN_MEMORY_BYTES = 32 * 1024 * 1024;
-
-function writerOf(res: Response): Writer | undefined {
-  const caller = callerOf(res);
-  return caller && { organization: caller.organization, roles: caller.roles };
-}
 
 /** A request whose body is the document itself (not a FHIR JSON Binary). */
 const hasRawBody = (req: Request) => !req.is(FHIR_JSON_TYPES);
@@ -46,12 +42,15 @@ export function binaryRoutes(options: { db: Database; publicBaseUrl: string; aut
   const onlyRaw = (test: (req: Request) => boolean): RequestHandler => (req, _res, next) => next(test(req) ? undefined : 'router');
 
   const store = async (req: Request, res: Response, id: string | undefined) => {
+    // Before a byte is read: a bad id would only be refused after the content was encrypted.
+    if (id !== undefined) assertFhirId(id, 'Binary.id');
     const settings = documentStoreSettings();
     const type = assertAllowedContentType(req.get('content-type'), settings);
     const declared = Number(req.get('content-length') ?? NaN);
     if (declared > settings.maxSizeBytes) throw tooLarge(settings.maxSizeBytes);
-    const writer = writerOf(res);
+    const writer = accessOf(res);
     const binary = await inTransaction(db, async (client) => {
+      if (id) await assertMayModify(client, writer, 'Binary', id);
       const content = await storeContent(client, contentStoreDeps(), req, type);
       const resource = stampOwner<Binary>({ resourceType: 'Binary', contentType: type }, writer);
       const stored = id
@@ -69,6 +68,7 @@ export function binaryRoutes(options: { db: Database; publicBaseUrl: string; aut
 
   router.get('/Binary/:id', ...options.authorize, async (req, res) => {
     const id = req.params['id'] as string;
+    await assertMayRead(db, accessOf(res), 'Binary', id);
     const binary = await readResource<Binary>(db, 'Binary', id);
     const content = await findContentOf(db, id);
     if (!content) throw notFound(`Binary/${id} has no content`);

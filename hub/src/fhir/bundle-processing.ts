@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from 'fhir/r4.js';
-import { assertCanModify, stampOwner, type Writer } from '../auth/ownership.js';
+import { assertMayModify, assertMayRead, assertMayWrite, type Access } from '../access/access-policy.js';
+import { assertCanModify, stampOwner } from '../auth/ownership.js';
 import { applyWriteEffects } from '../workflow/write-effects.js';
 import { prepareForStore } from '../documents/document-store.js';
 import { inTransaction, type Database, type DatabaseClient } from '../store/database.js';
@@ -12,6 +13,8 @@ import { isSupportedResourceType } from './supported-resources.js';
 
 /** Largest Bundle accepted: a county's directory loads in Bundles of 1,000 entries. */
 export const MAX_BUNDLE_ENTRIES = 5000;
+/** Issues a batch's answer lists in all; past it, each failing entry still gets its first issue. */
+const MAX_BATCH_ISSUES = 1000;
 
 type Method = 'POST' | 'PUT' | 'DELETE' | 'GET';
 /** FHIR R4 http.html#trules: a transaction runs DELETEs, then POSTs, then PUTs, then GETs. */
@@ -54,6 +57,24 @@ function targetOf(entry: BundleEntry, index: number, method: Method): Target {
   return { type: match[1]!, id: match[2] };
 }
 
+/**
+ * A urn:uuid or urn:oid reference left after resolution names no entry of the Bundle: stored,
+ * it would point nowhere (FHIR R4 bundle.html#references), so the transaction is refused.
+ */
+function assertNoUnresolvedReferences(value: unknown, path: string): void {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => assertNoUnresolvedReferences(v, `${path}[${i}]`));
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'reference' && typeof v === 'string' && /^urn:(uuid|oid):/.test(v)) {
+      throw badRequest(`${path}.reference ${v} names no entry of this Bundle (no entry has it as fullUrl)`, [`${path}.reference`]);
+    }
+    assertNoUnresolvedReferences(v, `${path}.${key}`);
+  }
+}
+
 /** Replaces every `reference` that names a Bundle entry's fullUrl with that entry's Type/id. */
 function resolveReferences(value: unknown, targets: Map<string, string>): unknown {
   if (Array.isArray(value)) return value.map((v) => resolveReferences(v, targets));
@@ -81,8 +102,10 @@ interface Outcome {
 }
 
 /** One DELETE, GET or PUT entry, inside the transaction; `resource` has its references resolved. */
-async function runEntry(client: DatabaseClient, method: Exclude<Method, 'POST'>, target: Target, resource: Resource | undefined, entry: BundleEntry, writer: Writer | undefined): Promise<Outcome> {
+async function runEntry(client: DatabaseClient, method: Exclude<Method, 'POST'>, target: Target, resource: Resource | undefined, entry: BundleEntry, writer: Access): Promise<Outcome> {
   const guard = (current: Resource) => assertCanModify(current, writer);
+  if (method === 'GET') await assertMayRead(client, writer, target.type, target.id!);
+  else await assertMayModify(client, writer, target.type, target.id!);
   switch (method) {
     case 'DELETE': {
       const version = await deleteResource(client, target.type, target.id!, guard);
@@ -106,12 +129,12 @@ async function runEntry(client: DatabaseClient, method: Exclude<Method, 'POST'>,
  * Conditional creates are resolved first, then every POST gets its id and urn:uuid references
  * are rewritten, every resource is validated, and only then is anything written.
  */
-async function processTransaction(db: Database, entries: BundleEntry[], writer: Writer | undefined): Promise<BundleEntry[]> {
+async function processTransaction(db: Database, entries: BundleEntry[], writer: Access): Promise<BundleEntry[]> {
   return inTransaction(db, (client) => processTransactionEntries(client, entries, writer));
 }
 
 /** A transaction's entries, in the caller's database transaction (used by $process-message too). */
-export async function processTransactionEntries(client: DatabaseClient, entries: BundleEntry[], writer: Writer | undefined): Promise<BundleEntry[]> {
+export async function processTransactionEntries(client: DatabaseClient, entries: BundleEntry[], writer: Access): Promise<BundleEntry[]> {
   const methods = entries.map((entry, index) => methodOf(entry, index));
   const targets = entries.map((entry, index) => targetOf(entry, index, methods[index]!));
   {
@@ -121,7 +144,7 @@ export async function processTransactionEntries(client: DatabaseClient, entries:
     for (const [index, entry] of entries.entries()) {
       const { type, id } = targets[index]!;
       if (methods[index] === 'POST') {
-        const existing = entry.request?.ifNoneExist ? await existingMatch(client, type, entry.request.ifNoneExist).catch((e: unknown) => aboutEntry(e, index)) : undefined;
+        const existing = entry.request?.ifNoneExist ? await existingMatch(client, type, entry.request.ifNoneExist, writer).catch((e: unknown) => aboutEntry(e, index)) : undefined;
         if (existing) outcomes[index] = { resource: existing, response: { status: '200 OK', location: `${type}/${existing.id}`, etag: `W/"${existing.meta!.versionId}"` } };
         newIds[index] = existing?.id ?? randomUUID();
         if (entry.fullUrl) references.set(entry.fullUrl, `${type}/${newIds[index]}`);
@@ -136,12 +159,28 @@ export async function processTransactionEntries(client: DatabaseClient, entries:
         continue;
       }
       try {
-        const parsed = parseIncomingResource(resolveReferences(entry.resource, references), targets[index]!.type);
-        // Documents' inline content becomes encrypted Binaries before anything is written.
-        resources.push(outcomes[index] ? parsed : await prepareForStore(client, parsed, `${entryPath(index)}.resource`));
+        const resolved = resolveReferences(entry.resource, references);
+        assertNoUnresolvedReferences(resolved, `${entryPath(index)}.resource`);
+        resources.push(parseIncomingResource(resolved, targets[index]!.type));
       } catch (error) {
         aboutEntry(error, index);
       }
+    }
+    // The access policy sees every write before anything is stored; resources this transaction
+    // creates may be pointed at by the others.
+    const createdHere = new Map<string, Resource>();
+    for (const [index, resource] of resources.entries()) {
+      if (methods[index] === 'POST' && resource && !outcomes[index]) createdHere.set(`${targets[index]!.type}/${newIds[index]}`, resource);
+    }
+    for (const [index, resource] of resources.entries()) {
+      if (!resource || outcomes[index]) continue;
+      const id = methods[index] === 'POST' ? newIds[index] : targets[index]!.id;
+      await assertMayWrite(client, writer, stampOwner({ ...resource, id }, writer), `${entryPath(index)}.resource`, createdHere).catch((e: unknown) => aboutEntry(e, index));
+    }
+    // Documents' inline content becomes encrypted Binaries, once the writes are allowed and before anything else is written.
+    for (const [index, resource] of resources.entries()) {
+      if (!resource || outcomes[index]) continue;
+      resources[index] = await prepareForStore(client, resource, `${entryPath(index)}.resource`).catch((e: unknown) => aboutEntry(e, index));
     }
     for (const method of TRANSACTION_ORDER) {
       const pending = [...entries.keys()].filter((index) => methods[index] === method && !outcomes[index]);
@@ -173,22 +212,29 @@ export async function processTransactionEntries(client: DatabaseClient, entries:
  * A batch (FHIR R4 http.html#batch): every entry on its own, in its own database transaction;
  * a failing entry answers with its status and OperationOutcome and does not stop the others.
  */
-async function processBatch(db: Database, entries: BundleEntry[], writer: Writer | undefined): Promise<BundleEntry[]> {
+async function processBatch(db: Database, entries: BundleEntry[], writer: Access): Promise<BundleEntry[]> {
   const results: BundleEntry[] = [];
+  // One issue budget for the whole answer: 5,000 failing entries do not make a 100 MB response.
+  let issuesLeft = MAX_BATCH_ISSUES;
   for (const [index, entry] of entries.entries()) {
     try {
       const [response] = await processTransaction(db, [entry], writer);
       results.push(response!);
     } catch (error) {
       if (!(error instanceof FhirError)) throw error;
-      const message = error.issues.map((i) => ({ ...i, diagnostics: i.diagnostics?.replace(entryPath(0), entryPath(index)) }));
+      const shown = error.issues.slice(0, Math.max(1, issuesLeft));
+      issuesLeft -= shown.length;
+      const message = shown.map((i) => ({ ...i, diagnostics: i.diagnostics?.replace(entryPath(0), entryPath(index)) }));
+      if (shown.length < error.issues.length) {
+        message.push({ severity: 'information', code: 'too-costly', diagnostics: `${error.issues.length - shown.length} more issues not shown (this batch's answer lists at most ${MAX_BATCH_ISSUES})` });
+      }
       results.push({ response: { status: String(error.status), outcome: new FhirError(error.status, message).outcome } });
     }
   }
   return results;
 }
 
-export async function processBundle(db: Database, bundle: Bundle, publicBaseUrl: string, writer?: Writer): Promise<Bundle> {
+export async function processBundle(db: Database, bundle: Bundle, publicBaseUrl: string, writer?: Access): Promise<Bundle> {
   const entries = bundle.entry ?? [];
   if (entries.length > MAX_BUNDLE_ENTRIES) throw new FhirError(413, [{ severity: 'error', code: 'too-costly', diagnostics: `at most ${MAX_BUNDLE_ENTRIES} entries per Bundle` }]);
   let results: BundleEntry[];

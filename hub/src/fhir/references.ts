@@ -1,4 +1,5 @@
 import type { Reference } from 'fhir/r4.js';
+import { FHIR_ID_CHARACTERS } from './fhir-id.js';
 
 /** The parts of a relative literal reference "Type/id" (FHIR R4 references.html#literal). */
 export interface ReferenceTarget {
@@ -6,7 +7,7 @@ export interface ReferenceTarget {
   id: string;
 }
 
-const RELATIVE_REFERENCE = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
+const RELATIVE_REFERENCE = new RegExp(`^([A-Za-z]+)/(${FHIR_ID_CHARACTERS})$`);
 
 /** "Type/id" split in two; undefined for absolute URLs, contained (#) or logical references. */
 export function parseReference(reference: string | Reference | undefined): ReferenceTarget | undefined {

@@ -20,10 +20,29 @@ export function loadFhirDefinitions(): void {
   definitionsLoaded = true;
 }
 
+/** Issues an answer lists at most; beyond them it says how many more there were. */
+export const MAX_REPORTED_ISSUES = 100;
+
+/**
+ * The first `max` issues and, when there were more, one information issue with the count: a
+ * resource with ten thousand bad elements gets an answer of a hundred, not of ten thousand.
+ */
+export function boundedIssues(issues: OperationOutcomeIssue[], max = MAX_REPORTED_ISSUES): OperationOutcomeIssue[] {
+  if (issues.length <= max) return issues;
+  return [
+    ...issues.slice(0, max),
+    {
+      severity: 'information',
+      code: 'too-costly',
+      diagnostics: `${issues.length - max} more issues not shown (${issues.length} in total; at most ${max} are listed)`,
+    },
+  ];
+}
+
 /**
  * Validates a resource against the base FHIR R4 StructureDefinition of its type (cardinality,
  * data types, unknown elements, FHIRPath constraints) with Medplum's validator.
- * Throws a FhirError naming each offending element path: 400 by default, since FHIR R4
+ * Throws a FhirError naming each offending element path (the first MAX_REPORTED_ISSUES): 400 by default, since FHIR R4
  * http.html#create answers "failed basic FHIR validation rules" with 400 (profiles: 422).
  */
 export function assertValidResource(resource: Resource, status = 400): void {
@@ -33,10 +52,12 @@ export function assertValidResource(resource: Resource, status = 400): void {
     issues = validateResource(resource);
   } catch (error) {
     if (error instanceof OperationOutcomeError) {
-      throw new FhirError(status, error.outcome.issue as OperationOutcomeIssue[]);
+      throw new FhirError(status, boundedIssues((error.outcome.issue ?? []) as OperationOutcomeIssue[]));
     }
     throw error;
   }
+  // Medplum's validator cannot stop early; the JSON limits (json-limits.ts) bound its work and
+  // this bounds the answer.
   const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (errors.length > 0) throw new FhirError(status, errors);
+  if (errors.length > 0) throw new FhirError(status, boundedIssues(errors));
 }

@@ -1,12 +1,13 @@
 import type { Resource } from 'fhir/r4.js';
-// fast-json-patch is CommonJS; under Node's ESM loader only its default export carries applyPatch.
-import jsonPatch, { type Operation } from 'fast-json-patch';
-import { assertCanModify, stampOwner, type Writer } from '../auth/ownership.js';
+import type { Operation } from 'fast-json-patch';
+import { assertMayModify, assertMayWrite, type Access } from '../access/access-policy.js';
+import { assertCanModify, stampOwner } from '../auth/ownership.js';
 import { inTransaction, type Database } from '../store/database.js';
 import { applyWriteEffects, hasWriteEffects } from '../workflow/write-effects.js';
 import { prepareForStore } from '../documents/document-store.js';
 import { createResource, deleteResource, readResourceForUpdate, updateResource, type UpdateResult } from '../store/resource-store.js';
 import { existingMatch } from './conditional-create.js';
+import { applyJsonPatchWithinLimits } from './json-patch-limits.js';
 import { parseIncomingResource } from './incoming-resource.js';
 import { badRequest, FhirError, issue } from './operation-outcome.js';
 
@@ -20,8 +21,9 @@ export interface CreateResult {
  * FHIR create (POST [base]/[type]): store version 1, and any delivery it asks for, in one
  * transaction. With `ifNoneExist` (the If-None-Exist header) it is a conditional create.
  */
-export async function createOne(db: Database, incoming: Resource, ifNoneExist?: string, writer?: Writer): Promise<CreateResult> {
+export async function createOne(db: Database, incoming: Resource, ifNoneExist?: string, writer?: Access): Promise<CreateResult> {
   const resource = stampOwner(incoming, writer);
+  await assertMayWrite(db, writer, resource, resource.resourceType);
   // Most creates are one statement, atomic by itself: no transaction round trips needed. Only a
   // condition to check or a write with effects (a referral to route, a subscriber to notify) needs more.
   if (!ifNoneExist && !hasWriteEffects(resource)) return { resource: await createResource(db, resource), created: true };
@@ -29,7 +31,7 @@ export async function createOne(db: Database, incoming: Resource, ifNoneExist?: 
     if (ifNoneExist) {
       // Serialises conditional creates of one type, so two cannot both find nothing and both create.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`conditional-create:${resource.resourceType}`]);
-      const existing = await existingMatch(client, resource.resourceType, ifNoneExist);
+      const existing = await existingMatch(client, resource.resourceType, ifNoneExist, writer);
       if (existing) return { resource: existing, created: false };
     }
     const stored = await createResource(client, await prepareForStore(client, resource, resource.resourceType));
@@ -42,10 +44,12 @@ export async function createOne(db: Database, incoming: Resource, ifNoneExist?: 
  * FHIR update (PUT [base]/[type]/[id]). The body's id must be the URL's (FHIR R4 http.html#update:
  * otherwise 400). Creates the resource when the id is new.
  */
-export async function updateOne(db: Database, incoming: Resource, urlId: string, ifMatch: string | undefined, writer?: Writer): Promise<UpdateResult<Resource>> {
+export async function updateOne(db: Database, incoming: Resource, urlId: string, ifMatch: string | undefined, writer?: Access): Promise<UpdateResult<Resource>> {
   const resource = stampOwner(incoming, writer);
   if (resource.id !== urlId) throw badRequest(`the resource's id (${resource.id ?? 'none'}) must be the id in the URL (${urlId})`, [`${resource.resourceType}.id`]);
   return inTransaction(db, async (client) => {
+    await assertMayWrite(client, writer, resource, resource.resourceType);
+    await assertMayModify(client, writer, resource.resourceType, urlId);
     const prepared = await prepareForStore(client, resource, resource.resourceType);
     const result = await updateResource(client, { ...prepared, id: urlId }, { ifMatch, guard: (current) => assertCanModify(current, writer) });
     await applyWriteEffects(client, result.resource, resource.resourceType, result.previous);
@@ -57,15 +61,17 @@ export async function updateOne(db: Database, incoming: Resource, urlId: string,
  * FHIR patch (PATCH [base]/[type]/[id]) with an RFC 6902 JSON Patch. The patched resource is
  * validated like any write; a patch that changes resourceType or id is refused.
  */
-export async function patchOne(db: Database, type: string, id: string, patch: unknown, ifMatch: string | undefined, writer?: Writer): Promise<UpdateResult<Resource>> {
+export async function patchOne(db: Database, type: string, id: string, patch: unknown, ifMatch: string | undefined, writer?: Access): Promise<UpdateResult<Resource>> {
   if (!Array.isArray(patch)) throw badRequest('a JSON Patch body is an array of operations (RFC 6902)');
   return inTransaction(db, async (client) => {
+    await assertMayModify(client, writer, type, id);
     const current = await readResourceForUpdate(client, type, id);
     assertCanModify(current, writer);
     let patched: Resource;
     try {
-      patched = jsonPatch.applyPatch(structuredClone(current), patch as Operation[], true, false).newDocument;
+      patched = applyJsonPatchWithinLimits(structuredClone(current), patch as Operation[]);
     } catch (error) {
+      if (error instanceof FhirError) throw error;
       throw new FhirError(422, [issue('processing', `the patch cannot be applied: ${(error as Error).message}`)]);
     }
     if (patched.resourceType !== type || patched.id !== id) throw badRequest('a patch may not change resourceType or id');
@@ -73,6 +79,7 @@ export async function patchOne(db: Database, type: string, id: string, patch: un
     const { meta, ...withoutMeta } = patched;
     const { versionId: _versionId, lastUpdated: _lastUpdated, ...clientMeta } = meta ?? {};
     const resource = parseIncomingResource(Object.keys(clientMeta).length > 0 ? { ...withoutMeta, meta: clientMeta } : withoutMeta, type);
+    await assertMayWrite(client, writer, stampOwner(resource, writer), type);
     const result = await updateResource(client, { ...(await prepareForStore(client, stampOwner(resource, writer), type)), id }, { ifMatch });
     await applyWriteEffects(client, result.resource, type, result.previous);
     return result;
@@ -80,6 +87,9 @@ export async function patchOne(db: Database, type: string, id: string, patch: un
 }
 
 /** FHIR delete (DELETE [base]/[type]/[id]); the version written, if anything was deleted. */
-export async function deleteOne(db: Database, type: string, id: string, writer?: Writer): Promise<string | undefined> {
-  return inTransaction(db, (client) => deleteResource(client, type, id, (current) => assertCanModify(current, writer)));
+export async function deleteOne(db: Database, type: string, id: string, writer?: Access): Promise<string | undefined> {
+  return inTransaction(db, async (client) => {
+    await assertMayModify(client, writer, type, id);
+    return deleteResource(client, type, id, (current) => assertCanModify(current, writer));
+  });
 }

@@ -3,10 +3,13 @@ import type { Logger } from 'pino';
 import { FhirError, issue } from '../fhir/operation-outcome.js';
 import { auditTrail } from '../audit/audit-trail.js';
 import type { TokenSigner } from '../auth/access-token.js';
-import { requireAccessToken } from '../auth/require-access-token.js';
+import { ClientStateCache } from '../auth/client-state-cache.js';
+import { requireAccessToken, requireEntryScopes } from '../auth/require-access-token.js';
+import { isSmartClientActive } from '../auth/smart-clients.js';
 import { smartConfiguration, smartTokenRouter } from '../auth/token-endpoint.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Database } from '../store/database.js';
+import { limitAnonymousRequests } from './anonymous-rate-limit.js';
 import { fhirErrorHandler, fhirJsonBody } from './fhir-json.js';
 import { fhirRouter } from './fhir-router.js';
 import { binaryRoutes } from '../documents/binary-routes.js';
@@ -22,7 +25,10 @@ export interface AppOptions {
   metrics: HubMetrics;
 }
 
-/** The HTTP face of the hub: the FHIR API under /fhir, a health check and metrics. */
+/**
+ * The integrators' HTTP face of the hub: the FHIR API under /fhir and the token endpoint. The
+ * operator's endpoints (metrics, health) are on a listener of their own (operator-app.ts).
+ */
 export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -33,30 +39,26 @@ export function createApp(options: AppOptions): Express {
     next();
   });
 
-  // Prometheus scrape endpoint; like /healthz, for the operator's network, not for integrators.
-  app.get('/metrics', async (_req, res) => {
-    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
-  });
-
-  app.get('/healthz', async (_req, res) => {
-    await options.db.query('SELECT 1');
-    res.json({ status: 'ok' });
-  });
-
   const tokenUrl = `${options.publicBaseUrl}/auth/token`;
   if (options.auth) {
     app.use('/auth', smartTokenRouter({ db: options.db, signer: options.auth.signer, tokenUrl, tokenLifetimeSeconds: options.auth.tokenLifetimeSeconds }));
     // SMART discovery lives at [FHIR base]/.well-known/smart-configuration.
     app.get('/fhir/.well-known/smart-configuration', (_req, res) => res.json(smartConfiguration(tokenUrl)));
   }
-  const authorize = options.auth ? [requireAccessToken(options.auth.signer)] : [];
+  // The token (and the client behind it) is checked before any body is read; the entries of a
+  // transaction, batch or message once the body is parsed.
+  const clientStates = new ClientStateCache((clientId) => isSmartClientActive(options.db, clientId));
+  // Refusals for want of a token are rate-limited per address (429 beyond the limit).
+  const authorize = options.auth ? [limitAnonymousRequests(requireAccessToken(options.auth.signer, clientStates))] : [];
+  const authorizeEntries = options.auth ? [requireEntryScopes()] : [];
   app.use(
     '/fhir',
     auditTrail(options.db, options.logger),
-    // Raw document content streams in and out before the JSON body parser (which would refuse it).
-    binaryRoutes({ db: options.db, publicBaseUrl: options.publicBaseUrl, authorize }),
-    ...fhirJsonBody(options.maxBodySize),
     ...authorize,
+    // Raw document content streams in and out before the JSON body parser (which would refuse it).
+    binaryRoutes({ db: options.db, publicBaseUrl: options.publicBaseUrl, authorize: [] }),
+    ...fhirJsonBody(options.maxBodySize),
+    ...authorizeEntries,
     fhirRouter(options),
   );
   app.use((req, _res, next) => next(new FhirError(404, [issue('not-found', `no such endpoint: ${req.method} ${req.path}`)])));

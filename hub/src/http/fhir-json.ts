@@ -1,7 +1,9 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import type { Resource } from 'fhir/r4.js';
 import type { Logger } from 'pino';
+import { assertJsonWithinLimits, jsonRootName } from '../fhir/json-limits.js';
 import { FhirError, issue, unsupportedMediaType } from '../fhir/operation-outcome.js';
+import { SEARCH_LIMITS, tooManySearchParameters } from '../search/search-limits.js';
 
 export const FHIR_JSON = 'application/fhir+json';
 const ACCEPTED_BODY_TYPES = [FHIR_JSON, 'application/json'];
@@ -39,26 +41,53 @@ export function fhirJsonBody(maxBodySize: string): RequestHandler[] {
     }
     next();
   };
+  // After parsing, before anything else looks at the body (json-limits.ts).
+  const refuseCostlyJson: RequestHandler = (req, _res, next) => {
+    if (req.body !== undefined && req.is([...ACCEPTED_BODY_TYPES, JSON_PATCH])) assertJsonWithinLimits(req.body, jsonRootName(req.body));
+    next();
+  };
   return [
     requireJson,
     express.json({ type: [...ACCEPTED_BODY_TYPES, JSON_PATCH], limit: maxBodySize, strict: true }),
-    express.urlencoded({ type: FORM, extended: false, limit: maxBodySize }),
+    refuseCostlyJson,
+    // The search's own parameter limit: the parser stops counting there ('parameters.too.many',
+    // answered like the search's refusal) instead of decoding a thousand pairs first.
+    express.urlencoded({ type: FORM, extended: false, limit: maxBodySize, parameterLimit: SEARCH_LIMITS.maxParameters }),
   ];
 }
 
-/** The body-parser errors express raises, mapped to FHIR answers. */
-function fromBodyParserError(error: { type?: string; status?: number; message: string }): FhirError | undefined {
+/** What express and its body parsers put on the errors they raise (http-errors). */
+interface HttpLibraryError {
+  type?: unknown;
+  status?: unknown;
+  expose?: unknown;
+  message: string;
+}
+
+/** The errors express and its body parsers raise, mapped to FHIR answers. */
+function fromHttpLibraryError(error: HttpLibraryError): FhirError | undefined {
   switch (error.type) {
     case 'entity.parse.failed':
       return new FhirError(400, [issue('structure', `the body is not valid JSON: ${error.message}`)]);
     case 'entity.too.large':
       return new FhirError(413, [issue('too-costly', 'the body is larger than this server accepts')]);
+    case 'parameters.too.many':
+      return tooManySearchParameters();
     case 'charset.unsupported':
     case 'encoding.unsupported':
       return unsupportedMediaType(error.message);
-    default:
-      return undefined;
+    case 'request.aborted':
+      return new FhirError(400, [issue('incomplete', 'the request was aborted before its body had arrived')]);
+    case 'request.size.invalid':
+      return new FhirError(400, [issue('structure', 'the body is not as long as its Content-Length says')]);
   }
+  // Any other client error they raise (a URL whose %-escapes decode to nothing: the router's
+  // URIError with status 400) is the client's, not a 500; its message is shown unless marked
+  // private (http-errors `expose: false`).
+  if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+    return new FhirError(error.status, [issue('invalid', error.expose === false ? 'the request is malformed' : error.message)]);
+  }
+  return undefined;
 }
 
 /**
@@ -67,8 +96,7 @@ function fromBodyParserError(error: { type?: string; status?: number; message: s
  */
 export function fhirErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const fhirError =
-      error instanceof FhirError ? error : fromBodyParserError(error as { type?: string; message: string }) ?? undefined;
+    const fhirError = error instanceof FhirError ? error : error instanceof Error ? fromHttpLibraryError(error as HttpLibraryError) : undefined;
     if (fhirError) {
       if (fhirError.status >= 500) logger.error({ err: error, path: req.path }, 'request failed');
       sendResource(res, fhirError.status, fhirError.outcome);

@@ -1,9 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import type { Bundle, Resource } from 'fhir/r4.js';
-import type { Writer } from '../auth/ownership.js';
-import { callerOf } from '../auth/require-access-token.js';
+import { assertMayRead } from '../access/access-policy.js';
+import { accessOf, breakGlassAccess } from '../access/request-access.js';
 import { createOne, deleteOne, patchOne, updateOne } from '../fhir/write-resources.js';
 import { parseIncomingResource } from '../fhir/incoming-resource.js';
+import { assertFhirId } from '../fhir/fhir-id.js';
 import { badRequest, FhirError, informationOutcome, issue } from '../fhir/operation-outcome.js';
 import { isSupportedResourceType } from '../fhir/supported-resources.js';
 import { processBundle } from '../fhir/bundle-processing.js';
@@ -47,12 +48,6 @@ function sendWritten(req: Request, res: Response, status: number, resource: Reso
   }
 }
 
-/** The writer of this request, for ownership checks; undefined when authorization is off. */
-function writerOf(res: Response): Writer | undefined {
-  const caller = callerOf(res);
-  return caller && { organization: caller.organization, roles: caller.roles };
-}
-
 function supportedType(type: string): string {
   if (!isSupportedResourceType(type)) {
     throw new FhirError(404, [issue('not-supported', `resource type ${type} is not supported by this server`)]);
@@ -63,6 +58,16 @@ function supportedType(type: string): string {
 /** The FHIR REST API (FHIR R4 http.html), mounted at /fhir. */
 export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): Router {
   const router = Router();
+  // Every [id] and [vid] in a URL is a FHIR id (FHIR R4 datatypes.html#id): `..%2Fx`, 65
+  // characters or non-ASCII are refused with 400 before anything is read or written.
+  for (const name of ['id', 'vid']) {
+    router.param(name, (req, _res, next, value: string) => {
+      const type = String(req.params['type']).match(/^[A-Za-z]+$/)?.[0] ?? 'Resource';
+      assertFhirId(value, name === 'id' ? `${type}.id` : `${type}.meta.versionId`, `the [${name}] in the URL`);
+      next();
+    });
+  }
+  router.use(breakGlassAccess(db));
 
   router.get('/metadata', (_req, res) => sendResource(res, 200, capabilityStatement(publicBaseUrl, version)));
 
@@ -70,14 +75,14 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   router.post('/', async (req, res) => {
     const body = req.body as Partial<Bundle> | undefined;
     if (body?.resourceType !== 'Bundle') throw badRequest('POST to the base URL takes a transaction or batch Bundle', ['resourceType']);
-    sendResource(res, 200, await processBundle(db, body as Bundle, publicBaseUrl, writerOf(res)));
+    sendResource(res, 200, await processBundle(db, body as Bundle, publicBaseUrl, accessOf(res)));
   });
 
   // FHIR messaging: a referral (or any resources) sent as a message Bundle.
   router.post('/$process-message', async (req, res) => {
     const body = req.body as Partial<Bundle> | undefined;
     if (body?.resourceType !== 'Bundle') throw badRequest('$process-message takes a Bundle of type "message"', ['resourceType']);
-    const result = await processMessage(db, body as Bundle, writerOf(res));
+    const result = await processMessage(db, body as Bundle, accessOf(res));
     sendResource(res, result.status, result.body);
   });
 
@@ -93,7 +98,7 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
     for (const [name, value] of Object.entries(formBody)) for (const v of [value].flat()) pairs.push([name, v]);
     const strict = /handling=strict/.test(req.get('prefer') ?? '');
     const selfQuery = new URLSearchParams(pairs.filter(([name]) => name !== '_cursor')).toString();
-    sendFhirJson(res, 200, await runSearch(db, parseSearchRequest(type, pairs), publicBaseUrl, strict, selfQuery));
+    sendFhirJson(res, 200, await runSearch(db, parseSearchRequest(type, pairs), publicBaseUrl, strict, selfQuery, accessOf(res)));
   };
   router.get('/:type', (req, res) => search(req, res, {}));
 
@@ -101,7 +106,7 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   router.get('/:type/_history', async (req, res) => {
     const type = supportedType(req.params.type);
     const count = Math.min(Math.max(Number(req.query['_count']) || 100, 1), 1000);
-    sendResource(res, 200, historyBundle(publicBaseUrl, type, undefined, await readTypeHistory(db, type, count)));
+    sendResource(res, 200, historyBundle(publicBaseUrl, type, undefined, await readTypeHistory(db, type, count, accessOf(res))));
   });
   router.post('/:type/_search', (req, res) => search(req, res, (req.body ?? {}) as Record<string, string | string[]>));
 
@@ -126,27 +131,27 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   // create: POST [base]/[type]
   router.post('/:type', async (req, res) => {
     const resource = parseIncomingResource(req.body, supportedType(req.params.type));
-    const result = await createOne(db, resource, req.get('if-none-exist'), writerOf(res));
+    const result = await createOne(db, resource, req.get('if-none-exist'), accessOf(res));
     sendWritten(req, res, result.created ? 201 : 200, result.resource, publicBaseUrl);
   });
 
   // update: PUT [base]/[type]/[id] (201 when it created the resource)
   router.put('/:type/:id', async (req, res) => {
     const resource = parseIncomingResource(req.body, supportedType(req.params.type));
-    const result = await updateOne(db, resource, req.params.id, ifMatchVersion(req), writerOf(res));
+    const result = await updateOne(db, resource, req.params.id, ifMatchVersion(req), accessOf(res));
     sendWritten(req, res, result.previous ? 200 : 201, result.resource, publicBaseUrl);
   });
 
   // patch: PATCH [base]/[type]/[id] with application/json-patch+json
   router.patch('/:type/:id', async (req, res) => {
-    const result = await patchOne(db, supportedType(req.params.type), req.params.id, req.body, ifMatchVersion(req), writerOf(res));
+    const result = await patchOne(db, supportedType(req.params.type), req.params.id, req.body, ifMatchVersion(req), accessOf(res));
     sendWritten(req, res, 200, result.resource, publicBaseUrl);
   });
 
   // delete: DELETE [base]/[type]/[id]; afterwards a read answers 410 Gone
   router.delete('/:type/:id', async (req, res) => {
     const type = supportedType(req.params.type);
-    const versionId = await deleteOne(db, type, req.params.id, writerOf(res));
+    const versionId = await deleteOne(db, type, req.params.id, accessOf(res));
     if (versionId) res.setHeader('ETag', `W/"${versionId}"`);
     sendResource(res, 200, informationOutcome(versionId ? `${type}/${req.params.id} deleted` : `${type}/${req.params.id} did not exist`));
   });
@@ -155,19 +160,24 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   router.get('/:type/:id/_history', async (req, res) => {
     const type = supportedType(req.params.type);
     const count = Math.min(Math.max(Number(req.query['_count']) || 100, 1), 1000);
+    await assertMayRead(db, accessOf(res), type, req.params.id);
     sendResource(res, 200, historyBundle(publicBaseUrl, type, req.params.id, await readHistory(db, type, req.params.id, count)));
   });
 
   // read: GET [base]/[type]/[id]
   router.get('/:type/:id', async (req, res) => {
-    const resource = await readResource(db, supportedType(req.params.type), req.params.id);
+    const type = supportedType(req.params.type);
+    await assertMayRead(db, accessOf(res), type, req.params.id);
+    const resource = await readResource(db, type, req.params.id);
     setVersionHeaders(res, resource);
     sendResource(res, 200, resource);
   });
 
   // vread: GET [base]/[type]/[id]/_history/[vid]
   router.get('/:type/:id/_history/:vid', async (req, res) => {
-    const resource = await readResourceVersion(db, supportedType(req.params.type), req.params.id, req.params.vid);
+    const type = supportedType(req.params.type);
+    await assertMayRead(db, accessOf(res), type, req.params.id);
+    const resource = await readResourceVersion(db, type, req.params.id, req.params.vid);
     setVersionHeaders(res, resource);
     sendResource(res, 200, resource);
   });

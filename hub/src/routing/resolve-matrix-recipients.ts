@@ -1,26 +1,40 @@
+import { endpointOrganization } from '../access/access-policy.js';
 import type { Endpoint, HealthcareService, Organization, PractitionerRole, Reference } from 'fhir/r4.js';
 import { parseReference } from '../fhir/references.js';
 import type { Queryable } from '../store/database.js';
 import { findResource, findResourcesContaining } from '../store/resource-store.js';
 import { matrixUserOfEndpoint } from './matrix-address.js';
 
-async function endpointUsers(db: Queryable, references: Reference[] | undefined): Promise<string[]> {
+/**
+ * The Matrix users of the Endpoints an entry lists, counting only Endpoints that belong to the
+ * entry's own organisation (`organization`): an Endpoint another organisation wrote never
+ * receives this organisation's referrals, even if it was attached before the access policy
+ * refused such writes. Endpoints with no organisation at all (written with authorization off)
+ * still count.
+ */
+async function endpointUsers(db: Queryable, references: Reference[] | undefined, organization: string | undefined): Promise<string[]> {
   const users: string[] = [];
   for (const reference of references ?? []) {
     const target = parseReference(reference);
     if (target?.type !== 'Endpoint') continue;
     const endpoint = await findResource<Endpoint>(db, 'Endpoint', target.id);
-    const user = endpoint && matrixUserOfEndpoint(endpoint);
+    if (!endpoint || !endpointServes(endpoint, organization)) continue;
+    const user = matrixUserOfEndpoint(endpoint);
     if (user) users.push(user);
   }
   return users;
+}
+
+export function endpointServes(endpoint: Endpoint, organization: string | undefined): boolean {
+  const belongsTo = endpointOrganization(endpoint);
+  return belongsTo === undefined || belongsTo === organization;
 }
 
 async function rolesUsers(db: Queryable, roles: PractitionerRole[]): Promise<string[]> {
   const users: string[] = [];
   for (const role of roles) {
     if (role.active === false) continue;
-    users.push(...(await endpointUsers(db, role.endpoint)));
+    users.push(...(await endpointUsers(db, role.endpoint, role.organization?.reference)));
   }
   return users;
 }
@@ -52,7 +66,7 @@ export async function resolveMatrixRecipients(db: Queryable, recipient: Referenc
       const organization = await findResource<Organization>(db, type, id);
       if (!organization || organization.active === false) break;
       users = [
-        ...(await endpointUsers(db, organization.endpoint)),
+        ...(await endpointUsers(db, organization.endpoint, reference)),
         ...(await rolesUsers(db, await findResourcesContaining<PractitionerRole>(db, 'PractitionerRole', { organization: { reference } }))),
       ];
       break;
@@ -61,7 +75,7 @@ export async function resolveMatrixRecipients(db: Queryable, recipient: Referenc
       const service = await findResource<HealthcareService>(db, type, id);
       if (!service || service.active === false) break;
       users = [
-        ...(await endpointUsers(db, service.endpoint)),
+        ...(await endpointUsers(db, service.endpoint, service.providedBy?.reference)),
         ...(await rolesUsers(db, await findResourcesContaining<PractitionerRole>(db, 'PractitionerRole', { healthcareService: [{ reference }] }))),
       ];
       break;

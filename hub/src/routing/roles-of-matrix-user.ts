@@ -1,3 +1,4 @@
+import { endpointServes } from './resolve-matrix-recipients.js';
 import type { Endpoint, PractitionerRole } from 'fhir/r4.js';
 import type { Queryable } from '../store/database.js';
 import { findResourcesContaining } from '../store/resource-store.js';
@@ -16,7 +17,8 @@ export async function rolesOfMatrixUser(db: Queryable, userId: string): Promise<
   const roles = new Map<string, PractitionerRole & { id: string }>();
   for (const endpoint of endpoints.filter((e) => matrixUserOfEndpoint(e) === userId)) {
     for (const role of await findResourcesContaining<PractitionerRole & { id: string }>(db, 'PractitionerRole', { endpoint: [{ reference: `Endpoint/${endpoint.id}` }] })) {
-      if (role.active !== false) roles.set(role.id, role);
+      // Only an Endpoint of the role's own organisation makes a Matrix user act in that role.
+      if (role.active !== false && endpointServes(endpoint, role.organization?.reference)) roles.set(role.id, role);
     }
   }
   return [...roles.values()];

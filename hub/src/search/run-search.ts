@@ -1,4 +1,5 @@
 import type { Bundle, BundleLink, OperationOutcome, Resource } from 'fhir/r4.js';
+import { readableCondition, readableTypes, type Access } from '../access/access-policy.js';
 import { badRequest } from '../fhir/operation-outcome.js';
 import type { Queryable } from '../store/database.js';
 import { filterCondition, SqlParameters } from './search-sql.js';
@@ -17,9 +18,11 @@ interface Row extends RawResource {
   sort_key: string;
 }
 
-function whereClause(request: SearchRequest, p: SqlParameters): string {
+/** The search's filters, and the access policy's: a search finds only what the caller may read. */
+function whereClause(request: SearchRequest, p: SqlParameters, access: Access): string {
   const conditions = [`r.resource_type = ${p.add(request.resourceType)}`, 'NOT r.deleted'];
-  for (const filter of request.filters) conditions.push(filterCondition(request.resourceType, 'r', filter, p));
+  for (const filter of request.filters) conditions.push(filterCondition(request.resourceType, 'r', filter, p, access));
+  if (access) conditions.push(readableCondition(access, 'r', p));
   return conditions.join(' AND ');
 }
 
@@ -31,17 +34,22 @@ function subset(resource: Resource, elements: string[]): Resource {
   return { ...trimmed, meta: { ...resource.meta, tag: [...(resource.meta?.tag ?? []), tag] } };
 }
 
-async function included(db: Queryable, ids: string[], request: SearchRequest, include: IncludeRequest, reverse: boolean): Promise<RawResource[]> {
+/**
+ * The resources an _include or _revinclude adds: only those the caller may read, of types its
+ * scopes let it read (a PractitionerRole reader gets no Tasks through _revinclude).
+ */
+async function included(db: Queryable, ids: string[], request: SearchRequest, include: IncludeRequest, reverse: boolean, access: Access): Promise<RawResource[]> {
   const p = new SqlParameters();
+  const allowed = access ? ` AND r.resource_type = ANY(${p.add(readableTypes(access))}::text[]) AND ${readableCondition(access, 'r', p)}` : '';
   const sql = reverse
     ? // _revinclude: resources of sourceType whose reference points at a page resource
       `SELECT r.resource_type, r.id, r.content::text AS json FROM search_reference x JOIN resources r ON r.resource_type = x.resource_type AND r.id = x.id AND NOT r.deleted
         WHERE x.resource_type = ${p.add(include.sourceType)} AND x.code = ${p.add(include.reference.code)}
-          AND x.target_type = ${p.add(request.resourceType)} AND x.target_id = ANY(${p.add(ids)}::text[])`
+          AND x.target_type = ${p.add(request.resourceType)} AND x.target_id = ANY(${p.add(ids)}::text[])${allowed}`
     : // _include: the resources a page resource's reference points at
       `SELECT r.resource_type, r.id, r.content::text AS json FROM search_reference x JOIN resources r ON r.resource_type = x.target_type AND r.id = x.target_id AND NOT r.deleted
         WHERE x.resource_type = ${p.add(request.resourceType)} AND x.code = ${p.add(include.reference.code)}
-          AND x.id = ANY(${p.add(ids)}::text[])${include.targetType ? ` AND x.target_type = ${p.add(include.targetType)}` : ''}`;
+          AND x.id = ANY(${p.add(ids)}::text[])${include.targetType ? ` AND x.target_type = ${p.add(include.targetType)}` : ''}${allowed}`;
   return (await db.query<RawResource>(sql, p.values)).rows;
 }
 
@@ -49,10 +57,10 @@ async function included(db: Queryable, ids: string[], request: SearchRequest, in
  * The resources a search matches, at most `limit` of them, unordered: for conditional
  * interactions (If-None-Exist), which only need to know whether there are none, one or several.
  */
-export async function findMatches(db: Queryable, request: SearchRequest, limit: number): Promise<Resource[]> {
+export async function findMatches(db: Queryable, request: SearchRequest, limit: number, access: Access): Promise<Resource[]> {
   if (request.unknown.length > 0) throw badRequest(`unknown search parameters in the condition: ${request.unknown.join(', ')}`, request.unknown);
   const p = new SqlParameters();
-  const where = whereClause(request, p);
+  const where = whereClause(request, p, access);
   const { rows } = await db.query<{ content: Resource }>(`SELECT r.content FROM resources r WHERE ${where} LIMIT ${p.add(limit)}`, p.values);
   return rows.map((r) => r.content);
 }
@@ -87,12 +95,12 @@ function renderSearchset(head: Bundle, entries: SearchEntry[]): string {
  * and id, so `next`/`previous` links stay stable while resources are written and never need an
  * OFFSET or a COUNT over the whole result. Bundle.total is given only for _summary=count.
  */
-export async function runSearch(db: Queryable, request: SearchRequest, baseUrl: string, strict: boolean, selfQuery: string): Promise<string> {
+export async function runSearch(db: Queryable, request: SearchRequest, baseUrl: string, strict: boolean, selfQuery: string, access: Access): Promise<string> {
   if (strict && request.unknown.length > 0) {
     throw badRequest(`unknown search parameters (Prefer: handling=strict): ${request.unknown.join(', ')}`, request.unknown);
   }
   const p = new SqlParameters();
-  const where = whereClause(request, p);
+  const where = whereClause(request, p, access);
   const typeUrl = `${baseUrl}/fhir/${request.resourceType}`;
   const outcome = warnings(request.unknown);
   if (request.summaryCount) {
@@ -137,8 +145,8 @@ export async function runSearch(db: Queryable, request: SearchRequest, baseUrl: 
   const ids = page.map((r) => r.id);
   const extra: RawResource[] = [];
   if (ids.length > 0) {
-    for (const include of request.include) extra.push(...(await included(db, ids, request, include, false)));
-    for (const include of request.revinclude) extra.push(...(await included(db, ids, request, include, true)));
+    for (const include of request.include) extra.push(...(await included(db, ids, request, include, false, access)));
+    for (const include of request.revinclude) extra.push(...(await included(db, ids, request, include, true, access)));
   }
   const seen = new Set(page.map((r) => `${r.resource_type}/${r.id}`));
   const entries: SearchEntry[] = page.map((r) => ({

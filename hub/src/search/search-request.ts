@@ -1,4 +1,5 @@
 import { badRequest } from '../fhir/operation-outcome.js';
+import { assertSearchableText, assertSearchWithinLimits } from './search-limits.js';
 import { indexedParameters, type IndexedParameter } from './search-parameters.js';
 
 export interface ParameterFilter {
@@ -60,13 +61,19 @@ export function encodeCursor(cursor: SearchCursor): string {
 }
 
 function decodeCursor(text: string): SearchCursor {
+  let cursor: SearchCursor | undefined;
   try {
-    const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as SearchCursor;
-    if (typeof cursor.key === 'string' && typeof cursor.id === 'string' && ['next', 'previous'].includes(cursor.direction)) return cursor;
+    cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as SearchCursor;
   } catch {
-    // fall through to the error below
+    // refused below
   }
-  throw badRequest('_cursor is not a cursor this server handed out', ['_cursor']);
+  if (typeof cursor?.key !== 'string' || typeof cursor.id !== 'string' || !['next', 'previous'].includes(cursor.direction)) {
+    throw badRequest('_cursor is not a cursor this server handed out', ['_cursor']);
+  }
+  // Decoded JSON may hold what no URL can: a \u0000 or a lone surrogate.
+  assertSearchableText(cursor.key, '_cursor');
+  assertSearchableText(cursor.id, '_cursor');
+  return cursor;
 }
 
 function parameterFilter(resourceType: string, name: string, values: string[]): ParameterFilter | SpecialFilter | undefined {
@@ -106,9 +113,10 @@ function includeRequest(value: string, searchedType: string, reverse: boolean): 
 
 /**
  * Reads a search (FHIR R4 search.html) from query parameters: each name may repeat (AND), each
- * value may hold commas (OR).
+ * value may hold commas (OR). A search beyond SEARCH_LIMITS (search-limits.ts) is refused first.
  */
 export function parseSearchRequest(resourceType: string, query: Array<[string, string]>): SearchRequest {
+  assertSearchWithinLimits(query);
   const request: SearchRequest = {
     resourceType,
     filters: [],

@@ -1,3 +1,5 @@
+import { readableCondition, type Access } from '../access/access-policy.js';
+import { FHIR_ID_CHARACTERS, isFhirId } from '../fhir/fhir-id.js';
 import { badRequest } from '../fhir/operation-outcome.js';
 import { normalizeForSearch } from './index-values.js';
 import type { ChainFilter, ParameterFilter, SearchFilter, SpecialFilter } from './search-request.js';
@@ -23,11 +25,13 @@ function tokenMatch(value: string, p: SqlParameters): string {
   return code === '' ? systemMatch : `(${systemMatch} AND t.value = ${p.add(code)})`;
 }
 
+const REFERENCE_VALUE = new RegExp(`(?:^|/)([A-Za-z]+)/(${FHIR_ID_CHARACTERS})$`);
+
 /** A reference value: `Type/id`, a bare `id`, or an absolute URL ending in Type/id. */
 function referenceMatch(value: string, p: SqlParameters): string {
-  const match = value.match(/(?:^|\/)([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/);
+  const match = value.match(REFERENCE_VALUE);
   if (match) return `(x.target_type = ${p.add(match[1])} AND x.target_id = ${p.add(match[2])})`;
-  if (/^[A-Za-z0-9\-.]{1,64}$/.test(value)) return `x.target_id = ${p.add(value)}`;
+  if (isFhirId(value)) return `x.target_id = ${p.add(value)}`;
   throw badRequest(`${value} is not a reference`);
 }
 
@@ -66,21 +70,25 @@ function specialCondition(alias: string, filter: SpecialFilter, p: SqlParameters
   return filter.values.map((v) => lastUpdatedCondition(alias, v, p)).join(' AND ');
 }
 
-function chainCondition(type: string, alias: string, filter: ChainFilter, p: SqlParameters): string {
-  const inner = filterCondition(filter.targetType, 'target', filter.inner, p);
+function chainCondition(type: string, alias: string, filter: ChainFilter, p: SqlParameters, access: Access): string {
+  const inner = filterCondition(filter.targetType, 'target', filter.inner, p, access);
   return `EXISTS (SELECT 1 FROM search_reference x
     JOIN resources target ON target.resource_type = x.target_type AND target.id = x.target_id AND NOT target.deleted
     WHERE x.resource_type = ${p.add(type)} AND x.id = ${alias}.id AND x.code = ${p.add(filter.reference.code)}
-      AND x.target_type = ${p.add(filter.targetType)} AND ${inner})`;
+      AND x.target_type = ${p.add(filter.targetType)} AND ${inner} AND ${readableCondition(access, 'target', p)})`;
 }
 
-/** One filter as a SQL condition on the resources row `alias` of type `type`. */
-export function filterCondition(type: string, alias: string, filter: SearchFilter, p: SqlParameters): string {
+/**
+ * One filter as a SQL condition on the resources row `alias` of type `type`. A chain matches
+ * only through resources the caller may read: a chain must not tell what another
+ * organisation's resources hold.
+ */
+export function filterCondition(type: string, alias: string, filter: SearchFilter, p: SqlParameters, access: Access): string {
   switch (filter.kind) {
     case 'parameter':
       return parameterCondition(type, alias, filter, p);
     case 'chain':
-      return chainCondition(type, alias, filter, p);
+      return chainCondition(type, alias, filter, p, access);
     default:
       return specialCondition(alias, filter, p);
   }

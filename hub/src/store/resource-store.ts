@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
+import { assertFhirId, isFhirId } from '../fhir/fhir-id.js';
 import { FhirError, issue, notFound } from '../fhir/operation-outcome.js';
+import { refreshAccessGrants } from '../access/access-grants.js';
+import { readableCondition, type Access } from '../access/access-policy.js';
 import { indexWriteCtes, reindexResource } from '../search/search-index-writer.js';
 import type { Queryable } from './database.js';
 
@@ -9,13 +12,6 @@ interface ResourceRow {
   last_updated: Date;
   deleted: boolean;
   content: Resource;
-}
-
-/** FHIR ids: 1–64 of [A-Za-z0-9.-] (FHIR R4 datatypes.html#id). */
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-
-export function isFhirId(id: string): boolean {
-  return FHIR_ID.test(id);
 }
 
 function withMeta<T extends Resource>(resource: T, id: string, versionId: number, lastUpdated: Date): T {
@@ -63,6 +59,7 @@ export async function createResources<T extends Resource>(db: Queryable, items: 
       parameters,
     )
     .catch(conflictOnRace);
+  await refreshAccessGrants(db, stored);
   return stored;
 }
 
@@ -142,6 +139,7 @@ async function writeVersion(
     )
     .catch(conflictOnRace);
   await reindexResource(db, type, id, deleted ? undefined : content);
+  if (!deleted) await refreshAccessGrants(db, [content]);
 }
 
 /** Checks the current version (locked) before it is replaced or deleted; throws to refuse. */
@@ -165,6 +163,8 @@ export async function updateResource<T extends Resource>(
   resource: T & { id: string },
   options: { ifMatch?: string | undefined; guard?: WriteGuard } = {},
 ): Promise<UpdateResult<T>> {
+  // Update as create would otherwise store a new resource under whatever id it was given.
+  assertFhirId(resource.id, `${resource.resourceType}.id`);
   const row = await readRow(db, resource.resourceType, resource.id, true);
   const current = row && !row.deleted ? row : undefined;
   if (current) options.guard?.(current.content);
@@ -203,12 +203,14 @@ export interface HistoryEntry {
   deleted: boolean;
 }
 
-/** The latest versions written of any resource of a type, newest first (type-level history). */
-export async function readTypeHistory(db: Queryable, type: string, count: number): Promise<HistoryEntry[]> {
+/** The latest versions written of any resource of a type that the caller may read, newest first (type-level history). */
+export async function readTypeHistory(db: Queryable, type: string, count: number, access: Access): Promise<HistoryEntry[]> {
+  const values: unknown[] = [type, count];
+  const readable = readableCondition(access, 'h', { add: (value) => `$${values.push(value)}` });
   const result = await db.query<ResourceRow & { id: string }>(
-    `SELECT id, version_id, last_updated, deleted, content FROM resource_history
-      WHERE resource_type = $1 ORDER BY last_updated DESC, id, version_id DESC LIMIT $2`,
-    [type, count],
+    `SELECT id, version_id, last_updated, deleted, content FROM resource_history h
+      WHERE resource_type = $1 AND ${readable} ORDER BY last_updated DESC, id, version_id DESC LIMIT $2`,
+    values,
   );
   return result.rows.map((row) => ({
     resource: row.content,

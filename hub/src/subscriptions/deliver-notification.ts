@@ -1,3 +1,5 @@
+import { organizationMayRead } from '../access/access-policy.js';
+import { ownerOf } from '../auth/ownership.js';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Resource, Subscription } from 'fhir/r4.js';
 import type { Logger } from 'pino';
@@ -6,12 +8,18 @@ import { inTransaction, type Database } from '../store/database.js';
 import { isOutboxRowOpen, markOutboxRowCompleted } from '../store/outbox.js';
 import { findResource, readResourceForUpdate, readResourceVersion, updateResource } from '../store/resource-store.js';
 import { LIVE_SUBSCRIPTION_STATUSES } from './subscription-criteria.js';
+import type { AllowedHost } from './subscription-endpoint.js';
+import { NotificationFailure, resolveWithSystemDns, sendRestHook, type ResolveHost, type RestHookRequest } from './notification-transport.js';
 
 export interface NotificationDeps {
   db: Database;
   logger: Logger;
   /** Per-request timeout: an endpoint that hangs is retried like one that fails. */
   timeoutMs: number;
+  /** `subscriptions.allowedHosts`, parsed: endpoints the hub calls although not https or not public. */
+  allowedHosts: readonly AllowedHost[];
+  /** DNS for endpoint host names (the system's unless a test passes its own). */
+  resolveHost?: ResolveHost;
 }
 
 /** Subscription.channel.header entries are "Name: value" lines (FHIR R4). */
@@ -27,11 +35,13 @@ function channelHeaders(subscription: Subscription): Record<string, string> {
 /**
  * One rest-hook notification (FHIR R4 subscription.html#2.46.7.1): without a payload, a POST with
  * no body to the endpoint; with a payload, the endpoint is a FHIR base and the resource version
- * that matched is PUT to [endpoint]/[type]/[id]. Any non-2xx answer, or none in time, is retried
- * by the queue with backoff, and later notifications to the same Subscription wait; when the last attempt fails the Subscription is set to "error" with
- * the reason, as the spec asks, and the job stays in the failed set for an operator to retry.
+ * that matched is PUT to [endpoint]/[type]/[id], to the checked addresses of a permitted endpoint
+ * only (notification-transport.ts). Any non-2xx answer, or none in time, is retried by the queue
+ * with backoff, and later notifications to the same Subscription wait; when the last attempt
+ * fails the Subscription is set to "error" with a reason that tells no network details, and the
+ * job stays in the failed set for an operator to retry.
  */
-export function deliverSubscriptionNotification({ db, logger, timeoutMs }: NotificationDeps) {
+export function deliverSubscriptionNotification({ db, logger, timeoutMs, allowedHosts, resolveHost = resolveWithSystemDns }: NotificationDeps) {
   return async (job: Job<OutboxJobData<'subscription.notify'>>, token?: string): Promise<string> => {
     const { outboxId, subscriptionId, resourceType, resourceId, versionId } = job.data;
     if (!(await isOutboxRowOpen(db, outboxId))) return 'already notified';
@@ -46,23 +56,31 @@ export function deliverSubscriptionNotification({ db, logger, timeoutMs }: Notif
       await markOutboxRowCompleted(db, outboxId);
       return 'subscription no longer active';
     }
+    // The access policy at the time of this notification, not of the write: a subscriber whose
+    // organisation may not read the resource (now) hears nothing of it.
+    const subscriber = ownerOf(subscription);
+    if (subscriber && !(await organizationMayRead(db, subscriber, resourceType, resourceId))) {
+      await markOutboxRowCompleted(db, outboxId);
+      return 'not readable by the subscriber';
+    }
     const endpoint = subscription.channel.endpoint!;
     const headers: Record<string, string> = { ...channelHeaders(subscription) };
-    let request: { url: string; method: string; body?: string };
+    let request: RestHookRequest;
     if (subscription.channel.payload) {
       const resource = await readResourceVersion<Resource>(db, resourceType, resourceId, versionId);
       headers['content-type'] = 'application/fhir+json';
-      request = { url: `${endpoint.replace(/\/$/, '')}/${resourceType}/${resourceId}`, method: 'PUT', body: JSON.stringify(resource) };
+      request = { url: `${endpoint.replace(/\/$/, '')}/${resourceType}/${resourceId}`, method: 'PUT', headers, body: JSON.stringify(resource) };
     } else {
-      request = { url: endpoint, method: 'POST' };
+      request = { url: endpoint, method: 'POST', headers };
     }
     try {
-      const response = await fetch(request.url, { method: request.method, headers, body: request.body, signal: AbortSignal.timeout(timeoutMs) });
-      await response.body?.cancel();
-      if (!response.ok) throw new Error(`the endpoint answered HTTP ${response.status}`);
+      await sendRestHook(request, { timeoutMs, allowedHosts, resolveHost });
     } catch (error) {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (lastAttempt) await markSubscriptionInError(db, subscriptionId, `${request.method} ${request.url}: ${(error as Error).message}`);
+      // The subscriber learns the HTTP status or "unreachable", nothing of the hub's network;
+      // the details are for the operator, in the log.
+      const reason = error instanceof NotificationFailure ? error.subscriberReason : 'delivery failed: endpoint unreachable';
+      if (lastAttempt) await markSubscriptionInError(db, subscriptionId, reason);
       logger.warn({ subscriptionId, outboxId, attempt: job.attemptsMade + 1, err: (error as Error).message }, 'subscription notification failed');
       throw lastAttempt ? new UnrecoverableError((error as Error).message) : error;
     }

@@ -1,6 +1,7 @@
 import type { Subscription } from 'fhir/r4.js';
 import { FhirError, issue } from '../fhir/operation-outcome.js';
 import { parseSearchRequest, type SearchRequest } from '../search/search-request.js';
+import { endpointRefusal, parseAllowedHosts, type AllowedHost } from './subscription-endpoint.js';
 
 /**
  * The resource types a Subscription may watch: what an integrator's system follows of its
@@ -15,14 +16,26 @@ export function criteriaSearch(criteria: string, resourceId?: string): SearchReq
   return parseSearchRequest(type, resourceId ? [...parameters, ['_id', resourceId]] : parameters);
 }
 
+/**
+ * The hosts from `subscriptions.allowedHosts`, set when the hub is wired (startHub): every
+ * writer of a Subscription reaches assertSupportedSubscription through applyWriteEffects, which
+ * has no config of its own. Empty (the safe default) until then.
+ */
+let allowedEndpointHosts: readonly AllowedHost[] = [];
+
+export function configureSubscriptionEndpoints(allowedHosts: readonly string[]): void {
+  allowedEndpointHosts = parseAllowedHosts(allowedHosts);
+}
+
 const unprocessable = (message: string, path: string) => new FhirError(422, [issue('processing', message, [`Subscription.${path}`])]);
 
 /**
- * What CareHub can honour (FHIR R4 subscription.html): rest-hook channels to an http(s)
- * endpoint, criteria that are a search on a watched type with parameters the hub knows, and no
- * payload or a FHIR JSON one. Anything else is refused (422) rather than silently never fired.
+ * What CareHub can honour (FHIR R4 subscription.html): rest-hook channels to an https endpoint
+ * on a public address, or to a host the operator listed (subscription-endpoint.ts); criteria
+ * that are a search on a watched type with parameters the hub knows; and no payload or a FHIR
+ * JSON one. Anything else is refused (422) rather than silently never fired.
  */
-export function assertSupportedSubscription(subscription: Subscription): void {
+export function assertSupportedSubscription(subscription: Subscription, allowedHosts: readonly AllowedHost[] = allowedEndpointHosts): void {
   if (subscription.channel.type !== 'rest-hook') throw unprocessable(`channel.type ${subscription.channel.type} is not supported; use rest-hook`, 'channel.type');
   let endpoint: URL;
   try {
@@ -30,7 +43,8 @@ export function assertSupportedSubscription(subscription: Subscription): void {
   } catch {
     throw unprocessable('channel.endpoint must be an absolute http(s) URL', 'channel.endpoint');
   }
-  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw unprocessable('channel.endpoint must be an http(s) URL', 'channel.endpoint');
+  const refusal = endpointRefusal(endpoint, allowedHosts);
+  if (refusal) throw unprocessable(refusal, 'channel.endpoint');
   const payload = subscription.channel.payload;
   if (payload && !['application/fhir+json', 'application/json'].includes(payload)) {
     throw unprocessable(`channel.payload ${payload} is not supported; use application/fhir+json or leave it out`, 'channel.payload');

@@ -1,3 +1,5 @@
+import { organizationMayRead } from '../access/access-policy.js';
+import { ownerOf } from '../auth/ownership.js';
 import type { Resource, Subscription } from 'fhir/r4.js';
 import { findMatches } from '../search/run-search.js';
 import type { Queryable } from '../store/database.js';
@@ -21,7 +23,10 @@ export async function queueSubscriptionNotifications(db: Queryable, stored: Reso
   const now = Date.now();
   for (const { content: subscription } of rows) {
     if (subscription.end && Date.parse(subscription.end) < now) continue;
-    const matches = await findMatches(db, criteriaSearch(subscription.criteria, stored.id), 1);
+    // A subscriber hears only of what its organisation may read (checked again when it is sent).
+    const subscriber = ownerOf(subscription);
+    if (subscriber && !(await organizationMayRead(db, subscriber, stored.resourceType, stored.id))) continue;
+    const matches = await findMatches(db, criteriaSearch(subscription.criteria, stored.id), 1, undefined);
     if (matches.length === 0) continue;
     await addOutboxRow(db, 'subscription.notify', {
       subscriptionId: subscription.id,

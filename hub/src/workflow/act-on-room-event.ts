@@ -167,6 +167,12 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger, media: Room
       const actor = await actorFor(client, event.sender);
       const happening = event.happening;
       const notice = (value: RoomNotice) => addOutboxRow(client, 'room.notice', { taskId: task.id, notice: value });
+      // The bot acts only for the referral's parties (access policy): a room member the
+      // directory no longer lists as a recipient adds nothing to the referral.
+      if (!isRecipient && (happening.kind === 'document' || happening.kind === 'message')) {
+        await notice({ text: "⚠️ Only the referral's recipients can add to it.", inReplyTo: event.eventId, status: 'error' });
+        return `refused: ${happening.kind} from a non-recipient`;
+      }
       switch (happening.kind) {
         case 'document': {
           // A savepoint, so a refused file is recorded as refused (and answered) without its half-stored content.

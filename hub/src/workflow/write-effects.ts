@@ -1,4 +1,5 @@
 import type { DocumentReference, Reference, Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
+import { isPartyData } from '../access/resource-classes.js';
 import { FhirError, issue } from '../fhir/operation-outcome.js';
 import { routeStoredReferral } from '../routing/referral-routing-rule.js';
 import type { Queryable } from '../store/database.js';
@@ -8,9 +9,12 @@ import { assertSupportedSubscription, SUBSCRIBABLE_TYPES } from '../subscription
 import { queueSubscriptionNotifications } from '../subscriptions/subscription-matching.js';
 import { canMove, FINISHED_STATUSES } from './task-transitions.js';
 
-/** Whether a write of this resource can have effects beyond storing it (and so needs a transaction). */
+/**
+ * Whether a write of this resource can have effects beyond storing it (and so needs a
+ * transaction): patient data always has, since its access grants are written with it.
+ */
 export function hasWriteEffects(resource: Resource): boolean {
-  return ['Subscription', 'Binary'].includes(resource.resourceType) || SUBSCRIBABLE_TYPES.has(resource.resourceType);
+  return isPartyData(resource.resourceType) || SUBSCRIBABLE_TYPES.has(resource.resourceType);
 }
 
 /** A Task may only move along the FHIR state machine, whoever writes it (FHIR R4 task.html#statemachine). */
