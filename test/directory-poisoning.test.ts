@@ -4,6 +4,7 @@ import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '../h
 import { createResource } from '../hub/src/store/resource-store.js';
 import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
 import { startAuthHub, type AuthHub, type Integrator } from './support/auth-hub.js';
+import { SubscriberEndpoint } from './support/subscriber-endpoint.js';
 import { registerTestUser, stack } from './support/test-stack.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -17,6 +18,8 @@ let a: Integrator;
 let b: Integrator;
 let gp: GpMatrixClient;
 let intruder: GpMatrixClient;
+let aHook: SubscriberEndpoint;
+let bHook: SubscriberEndpoint;
 const ids: Record<string, string> = {};
 
 const post = (fullUrl: string, resource: FhirResource): BundleEntry => ({ fullUrl, resource, request: { method: 'POST', url: resource.resourceType } });
@@ -57,11 +60,21 @@ beforeAll(async () => {
   Object.assign(ids, { clinicA, orgB, practice });
   a = await hubStack.integrator('clinic-a', clinicA);
   b = await hubStack.integrator('org-b', orgB);
+  // Both watch the practice's Tasks with rest-hooks that carry the resource.
+  [aHook, bHook] = [await SubscriberEndpoint.start(), await SubscriberEndpoint.start()];
+  for (const [who, hook] of [[a, aHook], [b, bHook]] as const) {
+    const subscription = await who.request('POST', 'Subscription', {
+      body: { resourceType: 'Subscription', status: 'requested', reason: 'referrals to the practice', criteria: `Task?owner=${practice}`, channel: { type: 'rest-hook', endpoint: hook.url.replace(/\/fhir-hook$/, ''), payload: 'application/fhir+json' } },
+    });
+    expect(subscription.status).toBe(201);
+  }
 });
 
 afterAll(async () => {
   gp?.stop();
   intruder?.stop();
+  await aHook?.stop();
+  await bHook?.stop();
   await hubStack?.stop();
 });
 
@@ -125,4 +138,8 @@ test("B's poisoning writes are refused; A's referral to the practice invites onl
     return task.businessStatus?.coding?.[0]?.code === 'delivered' ? task : undefined;
   }, 'the Task to record its delivery');
   expect((await b.request('GET', `Task/${taskId}`)).status).toBe(404);
+  // A's rest-hook hears of its referral (created, then delivered); B's, with the same criteria, hears nothing.
+  await waitFor(async () => (aHook.resourcesFor<Task>('Task', taskId).some((t) => t.businessStatus?.coding?.[0]?.code === 'delivered') ? true : undefined), "A's rest-hook to hear of the delivery");
+  expect(bHook.received).toEqual([]);
+  expect(JSON.stringify(bHook.received)).not.toContain('Hansen');
 });
