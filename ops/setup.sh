@@ -4,7 +4,8 @@
 #   - Node 22 and the project's packages (the npm `node` package brings Node 22 where the
 #     system's is older; every npm script then runs on it);
 #   - PostgreSQL and Redis: the ones running on their default ports, else Debian's packages;
-#   - Synapse in a cached Debian sid root (ops/stack/synapse.sh);
+#   - Synapse in a cached Debian sid root (ops/stack/synapse.sh), with matrix-nio and libolm for
+#     the stack tests' second GP client (ops/lib/nio-gp/);
 #   - secrets, the hub's config (.stack/carehub.yaml), the database and its migrations, and the
 #     hub's Matrix bot account.
 set -euo pipefail
@@ -71,7 +72,8 @@ write_config() {
   "redisUrl": "redis://127.0.0.1:6379",
   "homeserverUrl": "http://127.0.0.1:$SYNAPSE_PORT",
   "serverName": "$SYNAPSE_SERVER_NAME",
-  "registrationSecretFile": "$SYNAPSE_ROOT$SYNAPSE_DATA_IN_ROOT/registration_shared_secret"
+  "registrationSecretFile": "$SYNAPSE_ROOT$SYNAPSE_DATA_IN_ROOT/registration_shared_secret",
+  "synapseRoot": "$SYNAPSE_ROOT"
 }
 JSON
 }

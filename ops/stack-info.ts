@@ -8,6 +8,8 @@ export interface StackInfo {
   homeserverUrl: string;
   serverName: string;
   registrationSecretFile: string;
+  /** The Debian sid root Synapse runs from; the nio GP client (ops/lib/nio-gp/) runs there too. */
+  synapseRoot: string;
 }
 
 export const STACK_DIR = fileURLToPath(new URL('../.stack/', import.meta.url));

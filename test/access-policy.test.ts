@@ -211,6 +211,16 @@ describe('patient data: an organisation reads what it is a party to, nothing els
     expect((await a.request('GET', `Patient/${ids['Patient']}`)).body.name[0].family).toBe('Nielsen');
   });
 
+  test("a PUT onto the id of A's deleted resource does not take it over, and DELETE tells B nothing", async () => {
+    const created = await a.request('POST', 'Patient', { body: { resourceType: 'Patient', name: [{ family: 'Deleted' }] } });
+    expect((await a.request('DELETE', `Patient/${created.body.id}`)).status).toBe(200);
+    expect((await b.request('PUT', `Patient/${created.body.id}`, { body: { resourceType: 'Patient', id: created.body.id } })).status).toBe(404);
+    expect((await b.request('GET', `Patient/${created.body.id}/_history`)).status).toBe(404);
+    // Deleting A's resource and deleting nothing look the same to B.
+    expect((await b.request('DELETE', `Patient/${ids['Patient']}`)).status).toBe(404);
+    expect((await b.request('DELETE', 'Patient/no-such-patient')).status).toBe(404);
+  });
+
   test('the read-only client reads but cannot write', async () => {
     expect((await readOnly.request('POST', 'Patient', { body: { resourceType: 'Patient' } })).status).toBe(403);
   });
@@ -248,6 +258,16 @@ describe('references on write: a write points only at what its writer may read',
     expect(asA.body.issue[0].expression).toEqual(['Task.requester']);
     const asGpRole = await b.request('POST', 'Task', { body: { resourceType: 'Task', status: 'draft', intent: 'order', requester: { reference: ids['gpRole'] } } });
     expect(asGpRole.status).toBe(403);
+  });
+
+  test("a referral names its requester, and B's ServiceRequest cannot name A as its requester", async () => {
+    const anonymous = await b.request('POST', 'Task', { body: { resourceType: 'Task', status: 'draft', intent: 'order', owner: { reference: ids['gpRole'] } } });
+    expect(anonymous.status).toBe(403);
+    expect(anonymous.body.issue[0].expression).toEqual(['Task.requester']);
+    const patient = await b.request('POST', 'Patient', { body: { resourceType: 'Patient' } });
+    const request = await b.request('POST', 'ServiceRequest', { body: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: `Patient/${patient.body.id}` }, requester: { reference: ids['clinicA'] } } });
+    expect(request.status).toBe(403);
+    expect(request.body.issue[0].expression).toEqual(['ServiceRequest.requester']);
   });
 
   test('the same rules hold inside a transaction, where new entries may point at each other', async () => {
@@ -309,6 +329,27 @@ describe('directory: every member reads it, only its organisation writes it', ()
     expect((await b.request('POST', 'Organization', { body: { resourceType: 'Organization', name: 'B, home-care team', partOf: { reference: ids['orgB'] } } })).status).toBe(201);
     const practice = (await b.request('GET', ids['practice']!)).body;
     expect((await b.request('PUT', ids['practice']!, { body: { ...practice, name: 'Taken over' } })).status).toBe(403);
+  });
+
+  test("B's role cannot link the GP practice's practitioner or service to B's Endpoints", async () => {
+    const practitioner = await gp.request('POST', 'Practitioner', { body: { resourceType: 'Practitioner', name: [{ family: 'Berg' }] } });
+    const service = await gp.request('POST', 'HealthcareService', { body: { resourceType: 'HealthcareService', providedBy: { reference: ids['practice'] } } });
+    expect([practitioner.status, service.status]).toEqual([201, 201]);
+    const claimPerson = await b.request('POST', 'PractitionerRole', { body: { resourceType: 'PractitionerRole', organization: { reference: ids['orgB'] }, practitioner: { reference: `Practitioner/${practitioner.body.id}` } } });
+    expect(claimPerson.status).toBe(403);
+    expect(claimPerson.body.issue[0].expression).toEqual(['PractitionerRole.practitioner']);
+    const claimService = await b.request('POST', 'PractitionerRole', { body: { resourceType: 'PractitionerRole', organization: { reference: ids['orgB'] }, healthcareService: [{ reference: `HealthcareService/${service.body.id}` }] } });
+    expect(claimService.status).toBe(403);
+    expect(claimService.body.issue[0].expression).toEqual(['PractitionerRole.healthcareService[0]']);
+    // The practice links its own.
+    const own = await gp.request('POST', 'PractitionerRole', { body: { resourceType: 'PractitionerRole', organization: { reference: ids['practice'] }, practitioner: { reference: `Practitioner/${practitioner.body.id}` }, healthcareService: [{ reference: `HealthcareService/${service.body.id}` }] } });
+    expect(own.status).toBe(201);
+  });
+
+  test("B cannot claim the GP's Matrix account with an Endpoint of its own", async () => {
+    const hijack = await b.request('POST', 'Endpoint', { body: matrixEndpoint('@gp:carehub.test', ids['orgB']) });
+    expect(hijack.status).toBe(403);
+    expect(hijack.body.issue[0].expression).toEqual(['Endpoint.address']);
   });
 
   test('the operator writes the directory for anyone', async () => {

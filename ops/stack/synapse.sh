@@ -36,8 +36,10 @@ configure() {
 }
 
 start() {
-  if healthy; then return 0; fi
+  # Before the health check: a root built earlier gets what was added to it since (a second
+  # run only checks markers), even while its Synapse is running.
   bash "$REPO_ROOT/ops/stack/synapse-root.sh"
+  if healthy; then return 0; fi
   configure
   mount_pseudo_fs
   log "starting Synapse on 127.0.0.1:$SYNAPSE_PORT"

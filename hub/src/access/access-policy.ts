@@ -86,7 +86,8 @@ export type CreatedHere = ReadonlyMap<string, Resource>;
  */
 export async function assertMayModify(db: Queryable, access: Access, type: string, id: string): Promise<void> {
   if (!access || !isPartyData(type)) return;
-  const { rows } = await db.query('SELECT 1 FROM resources WHERE resource_type = $1 AND id = $2 AND NOT deleted', [type, id]);
+  // A deleted resource counts too: a PUT onto its id must not take over its history.
+  const { rows } = await db.query('SELECT 1 FROM resources WHERE resource_type = $1 AND id = $2', [type, id]);
   if (rows.length > 0 && !(await organizationMayRead(db, access.organization, type, id))) throw notFound(`${type}/${id} does not exist`);
 }
 
@@ -129,9 +130,11 @@ async function assertDirectoryWrite(db: Queryable, access: NonNullable<Access>, 
     } else if (type === 'PractitionerRole' || type === 'HealthcareService') {
       const field = type === 'PractitionerRole' ? 'organization' : 'providedBy';
       if (named !== own) throw forbidden(`a ${type} of ${named ?? 'no organisation'} is written only by that organisation; ${own} may write its own (${field}: ${own})`, `${path}.${field}`);
+      if (type === 'PractitionerRole') await assertRoleLinksOwn(db, own, resource as PractitionerRole, path, createdHere);
     } else if ((type === 'Location' || type === 'Endpoint') && named !== undefined && named !== own) {
       throw forbidden(`a ${type} managed by ${named} is written only by that organisation`, `${path}.managingOrganization`);
     }
+    if (type === 'Endpoint') await assertMatrixAddressFree(db, own, resource as Endpoint, path);
   }
   const endpoints = ((resource as { endpoint?: Reference[] }).endpoint ?? []).map((r, index) => ({ target: parseReference(r), index }));
   if (endpoints.length === 0) return;
@@ -154,10 +157,56 @@ async function assertDirectoryWrite(db: Queryable, access: NonNullable<Access>, 
   }
 }
 
+/**
+ * A PractitionerRole links a person and services to its organisation: only the writer's own
+ * Practitioner entries and HealthcareServices, so no role can make another organisation's
+ * practitioner or service reach its Endpoints. (The operator links people across organisations.)
+ */
+async function assertRoleLinksOwn(db: Queryable, own: string, role: PractitionerRole, path: string, createdHere: CreatedHere): Promise<void> {
+  const links: Array<{ reference: Reference | undefined; at: string; belongsTo: (r: Resource) => string | undefined }> = [
+    { reference: role.practitioner, at: `${path}.practitioner`, belongsTo: (r) => ownerOf(r) },
+    ...(role.healthcareService ?? []).map((reference, index) => ({ reference, at: `${path}.healthcareService[${index}]`, belongsTo: (r: Resource) => (r as HealthcareService).providedBy?.reference })),
+  ];
+  for (const { reference, at, belongsTo } of links) {
+    const target = parseReference(reference);
+    if (!reference) continue;
+    if (!target) throw forbidden('name a resource of this server (Type/id)', at);
+    const createdWithIt = createdHere.get(`${target.type}/${target.id}`);
+    let organization: string | undefined;
+    if (createdWithIt) organization = target.type === 'Practitioner' ? own : belongsTo(createdWithIt);
+    else {
+      const { rows } = await db.query<{ content: Resource }>('SELECT content FROM resources WHERE resource_type = $1 AND id = $2 AND NOT deleted', [target.type, target.id]);
+      organization = rows[0] && belongsTo(rows[0].content);
+    }
+    if (organization !== own) throw forbidden(`${target.type}/${target.id} is not ${own}'s own entry; a role links only its organisation's own practitioners and services`, at);
+  }
+}
+
+/**
+ * Refuses an Endpoint whose Matrix user another organisation's Endpoint already names: one
+ * Matrix account acts for one organisation, so nobody can redirect or claim a GP's answers.
+ */
+async function assertMatrixAddressFree(db: Queryable, own: string, endpoint: Endpoint, path: string): Promise<void> {
+  const user = endpoint.address?.replace(/^matrix:u\//, '').replace(/^([^@])/, '@$1');
+  if (!user || !endpoint.address?.includes(':')) return;
+  const { rows } = await db.query<{ content: Endpoint }>(
+    `SELECT content FROM resources WHERE resource_type = 'Endpoint' AND NOT deleted AND id <> $4 AND content ->> 'address' = ANY(ARRAY[$1, $2, $3])`,
+    [`matrix:u/${user}`, `matrix:u/${user.slice(1)}`, user, endpoint.id ?? ''],
+  );
+  const taken = rows.map((r) => endpointOrganization(r.content)).find((organization) => organization !== own);
+  if (rows.length > 0 && taken !== undefined) {
+    throw forbidden(`the Matrix user ${user} is already the Endpoint of another organisation`, `${path}.address`);
+  }
+}
+
 /** A Task's requester is the writer's own organisation, or one of its roles (or practitioners with a role there). */
-async function assertOwnRequester(db: Queryable, access: NonNullable<Access>, task: Task, path: string, createdHere: CreatedHere): Promise<void> {
+async function assertOwnRequester(db: Queryable, access: NonNullable<Access>, task: Pick<Task, 'requester' | 'owner' | 'resourceType'>, path: string, createdHere: CreatedHere): Promise<void> {
   const target = parseReference(task.requester);
-  if (!task.requester) return;
+  if (!task.requester) {
+    // A Task for someone else is a referral: the room it goes to and the sender it shows come from its requester.
+    if (task.resourceType === 'Task' && task.owner) throw forbidden('a Task with an owner names its requester: the writer’s own organisation or one of its roles', `${path}.requester`);
+    return;
+  }
   const own = access.organization;
   let organizations: string[] = [];
   const newRole = target && (createdHere.get(`${target.type}/${target.id}`) as PractitionerRole | undefined);
@@ -174,7 +223,7 @@ async function assertOwnRequester(db: Queryable, access: NonNullable<Access>, ta
     organizations = rows.map((r) => r.org ?? '').filter(Boolean);
   }
   if (!organizations.includes(own)) {
-    throw forbidden(`Task.requester must be ${own} or one of its PractitionerRoles: a referral is sent in the writer's own name`, `${path}.requester`);
+    throw forbidden(`${task.resourceType}.requester must be ${own} or one of its PractitionerRoles: a referral is sent in the writer's own name`, `${path}.requester`);
   }
 }
 
@@ -205,5 +254,5 @@ export async function assertMayWrite(db: Queryable, access: Access, resource: Re
     return;
   }
   await assertReadableReferences(db, access, resource, path, createdHere);
-  if (resource.resourceType === 'Task') await assertOwnRequester(db, access, resource as Task, path, createdHere);
+  if (resource.resourceType === 'Task' || resource.resourceType === 'ServiceRequest') await assertOwnRequester(db, access, resource as Task, path, createdHere);
 }

@@ -1,6 +1,7 @@
 import type { Resource } from 'fhir/r4.js';
 import type { Operation } from 'fast-json-patch';
 import { assertMayModify, assertMayWrite, type Access } from '../access/access-policy.js';
+import { isPartyData } from '../access/resource-classes.js';
 import { assertCanModify, stampOwner } from '../auth/ownership.js';
 import { inTransaction, type Database } from '../store/database.js';
 import { applyWriteEffects, hasWriteEffects } from '../workflow/write-effects.js';
@@ -9,7 +10,7 @@ import { createResource, deleteResource, readResourceForUpdate, updateResource, 
 import { existingMatch } from './conditional-create.js';
 import { applyJsonPatchWithinLimits } from './json-patch-limits.js';
 import { parseIncomingResource } from './incoming-resource.js';
-import { badRequest, FhirError, issue } from './operation-outcome.js';
+import { badRequest, FhirError, issue, notFound } from './operation-outcome.js';
 
 export interface CreateResult {
   resource: Resource;
@@ -90,6 +91,9 @@ export async function patchOne(db: Database, type: string, id: string, patch: un
 export async function deleteOne(db: Database, type: string, id: string, writer?: Access): Promise<string | undefined> {
   return inTransaction(db, async (client) => {
     await assertMayModify(client, writer, type, id);
-    return deleteResource(client, type, id, (current) => assertCanModify(current, writer));
+    const version = await deleteResource(client, type, id, (current) => assertCanModify(current, writer));
+    // Under the access policy a missing id answers like an unreadable one, so DELETE tells no one which ids others hold.
+    if (!version && writer && isPartyData(type)) throw notFound(`${type}/${id} does not exist`);
+    return version;
   });
 }

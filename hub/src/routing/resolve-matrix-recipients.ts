@@ -1,3 +1,4 @@
+import { OPERATOR_ROLE } from '../auth/ownership.js';
 import { endpointOrganization } from '../access/access-policy.js';
 import type { Endpoint, HealthcareService, Organization, PractitionerRole, Reference } from 'fhir/r4.js';
 import { parseReference } from '../fhir/references.js';
@@ -18,16 +19,23 @@ async function endpointUsers(db: Queryable, references: Reference[] | undefined,
     const target = parseReference(reference);
     if (target?.type !== 'Endpoint') continue;
     const endpoint = await findResource<Endpoint>(db, 'Endpoint', target.id);
-    if (!endpoint || !endpointServes(endpoint, organization)) continue;
+    if (!endpoint || !(await endpointServes(db, endpoint, organization))) continue;
     const user = matrixUserOfEndpoint(endpoint);
     if (user) users.push(user);
   }
   return users;
 }
 
-export function endpointServes(endpoint: Endpoint, organization: string | undefined): boolean {
+/**
+ * Whether an Endpoint may serve an entry of `organization`: it belongs to that organisation, to
+ * no one (written with authorization off), or to the network's operator, who loads directories
+ * for others.
+ */
+export async function endpointServes(db: Queryable, endpoint: Endpoint, organization: string | undefined): Promise<boolean> {
   const belongsTo = endpointOrganization(endpoint);
-  return belongsTo === undefined || belongsTo === organization;
+  if (belongsTo === undefined || belongsTo === organization) return true;
+  const { rows } = await db.query('SELECT 1 FROM smart_clients WHERE organization = $1 AND $2 = ANY(roles) AND active LIMIT 1', [belongsTo, OPERATOR_ROLE]);
+  return rows.length > 0;
 }
 
 async function rolesUsers(db: Queryable, roles: PractitionerRole[]): Promise<string[]> {

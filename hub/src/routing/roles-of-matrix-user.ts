@@ -18,7 +18,7 @@ export async function rolesOfMatrixUser(db: Queryable, userId: string): Promise<
   for (const endpoint of endpoints.filter((e) => matrixUserOfEndpoint(e) === userId)) {
     for (const role of await findResourcesContaining<PractitionerRole & { id: string }>(db, 'PractitionerRole', { endpoint: [{ reference: `Endpoint/${endpoint.id}` }] })) {
       // Only an Endpoint of the role's own organisation makes a Matrix user act in that role.
-      if (role.active !== false && endpointServes(endpoint, role.organization?.reference)) roles.set(role.id, role);
+      if (role.active !== false && (await endpointServes(db, endpoint, role.organization?.reference))) roles.set(role.id, role);
     }
   }
   return [...roles.values()];
