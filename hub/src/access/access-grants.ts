@@ -134,9 +134,12 @@ const cross = (keys: Key[], organizations: string[]): Grant[] => keys.flatMap((k
  * Directory and audit resources have no grants. A deletion keeps them: history stays readable
  * to the parties it was shared with.
  */
-export async function refreshAccessGrants(db: Queryable, resources: Resource[]): Promise<void> {
+export async function refreshAccessGrants(db: Queryable, resources: Resource[], previous?: Resource): Promise<void> {
   const relevant = resources.filter((r) => r.id && isPartyData(r.resourceType));
   if (relevant.length === 0) return;
+  // A new version that points where the last one did, by the same writer, grants the same:
+  // a referral's status updates (one per step of its delivery) write no grants.
+  if (previous && relevant.length === 1 && accessFootprint(relevant[0]!) === accessFootprint(previous)) return;
   // Anchors first: what points at an anchor written in the same statement must see its parties.
   relevant.sort((a, b) => Number(ANCHOR_TYPES.has(b.resourceType)) - Number(ANCHOR_TYPES.has(a.resourceType)));
   await db.query('DELETE FROM access_grants g USING unnest($1::text[], $2::text[]) AS w(type, id) WHERE g.granted_by_type = w.type AND g.granted_by_id = w.id', [
@@ -169,6 +172,22 @@ export async function refreshAccessGrants(db: Queryable, resources: Resource[]):
     add(cross(selfAndContent, await partiesGrantedBy(db, anchors)), self);
   }
   await insertGrants(db, pending, pendingBy);
+}
+
+/** What a version's grants depend on: its writer, the party data it points at, and (for an anchor) who its parties are. */
+function accessFootprint(resource: Resource): string {
+  const parties: Array<Reference | undefined> = [];
+  if (resource.resourceType === 'Task') parties.push((resource as Task).requester, (resource as Task).owner);
+  if (resource.resourceType === 'CareTeam') {
+    const team = resource as CareTeam;
+    for (const participant of team.participant ?? []) parties.push(participant.member, participant.onBehalfOf);
+    parties.push(...(team.managingOrganization ?? []));
+  }
+  return JSON.stringify([
+    ownerOf(resource) ?? null,
+    referencesIn(resource).filter((r) => isPartyData(r.type)).map((r) => `${r.type}/${r.id}`),
+    parties.map((r) => r?.reference ?? null),
+  ]);
 }
 
 /**

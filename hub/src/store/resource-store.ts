@@ -127,6 +127,7 @@ async function writeVersion(
   content: Resource,
   deleted: boolean,
   lastUpdated: Date,
+  previous?: Resource,
 ): Promise<void> {
   await db
     .query(
@@ -139,7 +140,7 @@ async function writeVersion(
     )
     .catch(conflictOnRace);
   await reindexResource(db, type, id, deleted ? undefined : content);
-  if (!deleted) await refreshAccessGrants(db, [content]);
+  if (!deleted) await refreshAccessGrants(db, [content], previous);
 }
 
 /** Checks the current version (locked) before it is replaced or deleted; throws to refuse. */
@@ -176,7 +177,7 @@ export async function updateResource<T extends Resource>(
   const versionId = (row?.version_id ?? 0) + 1;
   const lastUpdated = new Date();
   const stored = withMeta(resource, resource.id, versionId, lastUpdated);
-  await writeVersion(db, resource.resourceType, resource.id, versionId, stored, false, lastUpdated);
+  await writeVersion(db, resource.resourceType, resource.id, versionId, stored, false, lastUpdated, current?.content);
   return { resource: stored, previous: current?.content as T | undefined };
 }
 
