@@ -123,3 +123,14 @@ test('the hub keeps its Matrix device across a restart and still delivers readab
   const devices = await hub.bot!.client.getDevices();
   expect(devices.devices.map((d) => d.device_id)).toEqual([deviceBefore]);
 });
+
+test("the GP's client shows the bot by its configured display name, not its account name", async () => {
+  const botId = hub.bot!.client.getUserId()!;
+  expect((await gp.client.getProfileInfo(botId)).displayname).toBe(setup.config.matrix.bot.displayName);
+  const referral = gp.decrypted.find((e) => e.getSender() === botId && e.getContent()['org.carehub.referral'])!;
+  const member = await waitFor(async () => {
+    const found = gp.client.getRoom(referral.getRoomId()!)?.getMember(botId);
+    return found?.name === setup.config.matrix.bot.displayName ? found : undefined;
+  }, "the bot's member name in the room");
+  expect(member.rawDisplayName).toBe('CareHub');
+});

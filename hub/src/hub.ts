@@ -136,6 +136,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         userId: config.matrix.bot.userId,
         readPassword: async () => (await readFile(config.matrix.bot.passwordFile, 'utf8')).trim(),
         deviceDisplayName: config.matrix.bot.displayName,
+        displayName: config.matrix.bot.displayName,
         deviceStorePath: config.matrix.deviceStore.path,
         deviceStoreKey: await readDeviceStoreKey(config.matrix.deviceStore.keyFile),
         keySharing: config.matrix.keySharing,

@@ -12,6 +12,8 @@ export interface BotClientOptions {
   /** Read only when the bot has no device yet and must log in. */
   readPassword: () => Promise<string>;
   deviceDisplayName: string;
+  /** The name every member's client shows for the bot (its profile), set at start-up. */
+  displayName?: string;
   deviceStorePath: string;
   /** 32 bytes; the file key and the crypto store's own key are derived from it. */
   deviceStoreKey: Buffer;
@@ -131,6 +133,17 @@ async function bootstrapCrossSigning(client: MatrixClient, options: BotClientOpt
  * Starts the hub's Matrix bot with end-to-end encryption (matrix-js-sdk Rust crypto). The same
  * device and crypto store are reused on every start; only the very first start logs in.
  */
+/**
+ * Sets the bot's profile display name when it differs: a device name is shown only in device
+ * lists, so without this every client shows the bot as its raw account name.
+ */
+async function showAs(client: MatrixClient, displayName: string, logger: BotClientOptions['logger']): Promise<void> {
+  const profile = await client.getProfileInfo(client.getUserId()!).catch(() => undefined);
+  if (profile?.displayname === displayName) return;
+  await client.setDisplayName(displayName);
+  logger.info({ displayName }, 'bot display name set');
+}
+
 export async function startBotClient(options: BotClientOptions): Promise<BotClient> {
   quietSdkGlobalLogger();
   const deviceStore = await BotDeviceStore.open(
@@ -183,6 +196,7 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
     filter: syncFilterWithTimelineLimit(session.userId, SYNC_TIMELINE_LIMIT),
   });
   await firstSync;
+  if (options.displayName) await showAs(client, options.displayName, options.logger);
   const rooms = await discardOutboundSessions(client);
   options.logger.info({ deviceId: session.deviceId, rooms }, 'bot device synced');
   return {
