@@ -161,7 +161,7 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
     options.logger.info({ deviceId: session.deviceId }, 'logged in a new bot device');
   }
   // The SDK's scheduler: the bot's room events leave one at a time, in order. Sends side by side
-  // into one room were tried (README, referral benchmark): a GP's client then failed to decrypt
+  // into one room were tried (docs/benchmarks.md, referral benchmark): a GP's client then failed to decrypt
   // some referrals after homeserver outages and Redis restarts.
   //
   // The scheduler itself never retries: a send that failed is retried by the delivery queue,

@@ -24,7 +24,7 @@ function errcode(error: unknown): string | undefined {
  * The rooms referrals travel in: one room per sender and recipient (the Task's requester and
  * owner), each referral a thread in it. A GP practice sees one room per clinic that refers to
  * it, not one per patient, and the hub sends into rooms that exist instead of creating one per
- * referral (room creation is what limits a homeserver's pace: see the README's Rooms section).
+ * referral (room creation is what limits a homeserver's pace: see docs/architecture.md, Rooms).
  * The room's alias is derived from the pair, which makes creating it idempotent: a retry after a
  * crash, or a second worker, finds the room instead of making another.
  */
