@@ -1,7 +1,7 @@
-import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
+import type { Bundle, FhirResource } from 'fhir/r4.js';
 import pg from 'pg';
 import { BREAK_GLASS_HEADER } from '../hub/src/access/request-access.js';
-import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '../hub/src/routing/matrix-address.js';
+import { entry, idOf, matrixEndpoint, transaction } from './support/fhir-fixtures.js';
 import { startAuthHub, type AuthHub, type Integrator } from './support/auth-hub.js';
 
 // The access policy (docs/access-policy.md), played by the people it is for: clinic A refers a
@@ -20,17 +20,6 @@ let auditor: Integrator;
 let db: pg.Client;
 const ids: Record<string, string> = {};
 
-const post = (fullUrl: string, resource: FhirResource): BundleEntry => ({ fullUrl, resource, request: { method: 'POST', url: resource.resourceType } });
-const transaction = (...entry: BundleEntry[]): Bundle => ({ resourceType: 'Bundle', type: 'transaction', entry });
-const idIn = (bundle: Bundle, type: string) => bundle.entry!.find((e) => e.resource?.resourceType === type)!.resource!.id!;
-const matrixEndpoint = (userId: string, organization?: string): FhirResource => ({
-  resourceType: 'Endpoint',
-  status: 'active',
-  connectionType: { system: CAREHUB_ENDPOINT_CONNECTION_SYSTEM, code: MATRIX_CONNECTION_CODE },
-  payloadType: [{ text: 'CareHub referral messages' }],
-  address: `matrix:u/${userId}`,
-  ...(organization ? { managingOrganization: { reference: organization } } : {}),
-});
 const entriesOf = (bundle: Bundle | undefined) => (bundle?.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`);
 /** Every Type/id of clinic A's referral, for "nothing of A's reaches B". */
 const aResources = () => ['Patient', 'ServiceRequest', 'Task', 'DocumentReference', 'Communication', 'Binary'].map((t) => `${t}/${ids[t]}`);
@@ -42,11 +31,11 @@ beforeAll(async () => {
   // The operator loads the directory: clinic A, organisation B, the GP practice with its GP.
   const directory = await operator.request('POST', '', {
     body: transaction(
-      post('urn:uuid:a0000000-0000-4000-8000-000000000001', { resourceType: 'Organization', name: 'Clinic A', active: true }),
-      post('urn:uuid:a0000000-0000-4000-8000-000000000002', { resourceType: 'Organization', name: 'Organisation B', active: true }),
-      post('urn:uuid:a0000000-0000-4000-8000-000000000003', { resourceType: 'Organization', name: 'GP practice', active: true }),
-      post('urn:uuid:a0000000-0000-4000-8000-000000000004', matrixEndpoint('@gp:carehub.test', 'urn:uuid:a0000000-0000-4000-8000-000000000003')),
-      post('urn:uuid:a0000000-0000-4000-8000-000000000005', {
+      entry('urn:uuid:a0000000-0000-4000-8000-000000000001', { resourceType: 'Organization', name: 'Clinic A', active: true }),
+      entry('urn:uuid:a0000000-0000-4000-8000-000000000002', { resourceType: 'Organization', name: 'Organisation B', active: true }),
+      entry('urn:uuid:a0000000-0000-4000-8000-000000000003', { resourceType: 'Organization', name: 'GP practice', active: true }),
+      entry('urn:uuid:a0000000-0000-4000-8000-000000000004', matrixEndpoint('@gp:carehub.test', 'urn:uuid:a0000000-0000-4000-8000-000000000003')),
+      entry('urn:uuid:a0000000-0000-4000-8000-000000000005', {
         resourceType: 'PractitionerRole',
         active: true,
         organization: { reference: 'urn:uuid:a0000000-0000-4000-8000-000000000003' },
@@ -56,7 +45,7 @@ beforeAll(async () => {
   });
   expect(directory.status).toBe(200);
   const [clinicA, orgB, practice] = (directory.body as Bundle).entry!.slice(0, 3).map((e) => `Organization/${e.resource!.id}`) as [string, string, string];
-  Object.assign(ids, { clinicA, orgB, practice, gpRole: `PractitionerRole/${idIn(directory.body, 'PractitionerRole')}`, gpEndpoint: `Endpoint/${idIn(directory.body, 'Endpoint')}` });
+  Object.assign(ids, { clinicA, orgB, practice, gpRole: `PractitionerRole/${idOf(directory.body, 'PractitionerRole')}`, gpEndpoint: `Endpoint/${idOf(directory.body, 'Endpoint')}` });
   a = await stack.integrator('clinic-a', clinicA);
   b = await stack.integrator('org-b', orgB);
   gp = await stack.integrator('gp-practice', practice);
@@ -66,8 +55,8 @@ beforeAll(async () => {
   // Clinic A refers a patient to the GP, with a document and a message about the referral.
   const referral = await a.request('POST', '', {
     body: transaction(
-      post('urn:uuid:b0000000-0000-4000-8000-000000000001', { resourceType: 'Patient', identifier: [{ system: 'urn:cpr', value: '1403481234' }], name: [{ family: 'Nielsen', given: ['Ole'] }], birthDate: '1948-03-14' }),
-      post('urn:uuid:b0000000-0000-4000-8000-000000000002', {
+      entry('urn:uuid:b0000000-0000-4000-8000-000000000001', { resourceType: 'Patient', identifier: [{ system: 'urn:cpr', value: '1403481234' }], name: [{ family: 'Nielsen', given: ['Ole'] }], birthDate: '1948-03-14' }),
+      entry('urn:uuid:b0000000-0000-4000-8000-000000000002', {
         resourceType: 'ServiceRequest',
         status: 'active',
         intent: 'order',
@@ -75,7 +64,7 @@ beforeAll(async () => {
         subject: { reference: 'urn:uuid:b0000000-0000-4000-8000-000000000001' },
         requester: { reference: clinicA },
       }),
-      post('urn:uuid:b0000000-0000-4000-8000-000000000003', {
+      entry('urn:uuid:b0000000-0000-4000-8000-000000000003', {
         resourceType: 'Task',
         status: 'requested',
         intent: 'order',
@@ -84,14 +73,14 @@ beforeAll(async () => {
         requester: { reference: clinicA },
         owner: { reference: ids['gpRole']! },
       }),
-      post('urn:uuid:b0000000-0000-4000-8000-000000000004', {
+      entry('urn:uuid:b0000000-0000-4000-8000-000000000004', {
         resourceType: 'DocumentReference',
         status: 'current',
         subject: { reference: 'urn:uuid:b0000000-0000-4000-8000-000000000001' },
         context: { related: [{ reference: 'urn:uuid:b0000000-0000-4000-8000-000000000003' }] },
         content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('Discharge letter for Ole Nielsen').toString('base64') } }],
       }),
-      post('urn:uuid:b0000000-0000-4000-8000-000000000005', {
+      entry('urn:uuid:b0000000-0000-4000-8000-000000000005', {
         resourceType: 'Communication',
         status: 'completed',
         partOf: [{ reference: 'urn:uuid:b0000000-0000-4000-8000-000000000003' }],
@@ -100,7 +89,7 @@ beforeAll(async () => {
     ),
   });
   expect(referral.status).toBe(200);
-  for (const type of ['Patient', 'ServiceRequest', 'Task', 'DocumentReference', 'Communication']) ids[type] = idIn(referral.body, type);
+  for (const type of ['Patient', 'ServiceRequest', 'Task', 'DocumentReference', 'Communication']) ids[type] = idOf(referral.body, type);
   const document = (await a.request('GET', `DocumentReference/${ids['DocumentReference']}`)).body;
   ids['Binary'] = (document.content[0].attachment.url as string).replace(/^.*Binary\//, '');
 
@@ -272,14 +261,14 @@ describe('references on write: a write points only at what its writer may read',
 
   test('the same rules hold inside a transaction, where new entries may point at each other', async () => {
     const refused = await b.request('POST', '', {
-      body: transaction(post('urn:uuid:c0000000-0000-4000-8000-000000000001', { resourceType: 'Communication', status: 'completed', partOf: [{ reference: `Task/${ids['Task']}` }] })),
+      body: transaction(entry('urn:uuid:c0000000-0000-4000-8000-000000000001', { resourceType: 'Communication', status: 'completed', partOf: [{ reference: `Task/${ids['Task']}` }] })),
     });
     expect(refused.status).toBe(403);
     expect(refused.body.issue[0].diagnostics).toMatch(/^Bundle\.entry\[0\]/);
     const own = await b.request('POST', '', {
       body: transaction(
-        post('urn:uuid:c0000000-0000-4000-8000-000000000002', { resourceType: 'Patient', name: [{ family: 'Own' }] }),
-        post('urn:uuid:c0000000-0000-4000-8000-000000000003', { resourceType: 'Communication', status: 'completed', subject: { reference: 'urn:uuid:c0000000-0000-4000-8000-000000000002' } }),
+        entry('urn:uuid:c0000000-0000-4000-8000-000000000002', { resourceType: 'Patient', name: [{ family: 'Own' }] }),
+        entry('urn:uuid:c0000000-0000-4000-8000-000000000003', { resourceType: 'Communication', status: 'completed', subject: { reference: 'urn:uuid:c0000000-0000-4000-8000-000000000002' } }),
       ),
     });
     expect(own.status).toBe(200);
@@ -287,7 +276,7 @@ describe('references on write: a write points only at what its writer may read',
 
   test('an unresolved urn:uuid reference in a transaction is refused', async () => {
     const refused = await a.request('POST', '', {
-      body: transaction(post('urn:uuid:c0000000-0000-4000-8000-000000000004', { resourceType: 'Communication', status: 'completed', subject: { reference: 'urn:uuid:c0000000-0000-4000-8000-00000000dead' } })),
+      body: transaction(entry('urn:uuid:c0000000-0000-4000-8000-000000000004', { resourceType: 'Communication', status: 'completed', subject: { reference: 'urn:uuid:c0000000-0000-4000-8000-00000000dead' } })),
     });
     expect(refused.status).toBe(400);
     expect(refused.body.issue[0].expression[0]).toMatch(/subject\.reference$/);

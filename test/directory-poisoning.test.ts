@@ -1,8 +1,8 @@
-import type { Bundle, BundleEntry, FhirResource, PractitionerRole, Task } from 'fhir/r4.js';
+import type { Bundle, PractitionerRole, Task } from 'fhir/r4.js';
 import { OWNER_TAG_SYSTEM } from '../hub/src/auth/ownership.js';
-import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '../hub/src/routing/matrix-address.js';
 import { createResource } from '../hub/src/store/resource-store.js';
 import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
+import { entry, matrixEndpoint } from './support/fhir-fixtures.js';
 import { startAuthHub, type AuthHub, type Integrator } from './support/auth-hub.js';
 import { SubscriberEndpoint } from './support/subscriber-endpoint.js';
 import { registerTestUser, stack } from './support/test-stack.js';
@@ -22,15 +22,6 @@ let aHook: SubscriberEndpoint;
 let bHook: SubscriberEndpoint;
 const ids: Record<string, string> = {};
 
-const post = (fullUrl: string, resource: FhirResource): BundleEntry => ({ fullUrl, resource, request: { method: 'POST', url: resource.resourceType } });
-const matrixEndpoint = (userId: string, organization?: string): FhirResource => ({
-  resourceType: 'Endpoint',
-  status: 'active',
-  connectionType: { system: CAREHUB_ENDPOINT_CONNECTION_SYSTEM, code: MATRIX_CONNECTION_CODE },
-  payloadType: [{ text: 'CareHub referral messages' }],
-  address: `matrix:u/${userId}`,
-  ...(organization ? { managingOrganization: { reference: organization } } : {}),
-});
 
 beforeAll(async () => {
   hubStack = await startAuthHub(['api', 'outbox-relay', 'delivery']);
@@ -42,11 +33,11 @@ beforeAll(async () => {
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
-        post('urn:uuid:e0000000-0000-4000-8000-000000000001', { resourceType: 'Organization', name: 'Clinic A', active: true }),
-        post('urn:uuid:e0000000-0000-4000-8000-000000000002', { resourceType: 'Organization', name: 'Organisation B', active: true }),
-        post('urn:uuid:e0000000-0000-4000-8000-000000000003', { resourceType: 'Organization', name: 'Fjordvej GP Practice', active: true }),
-        post('urn:uuid:e0000000-0000-4000-8000-000000000004', matrixEndpoint(gp.userId, 'urn:uuid:e0000000-0000-4000-8000-000000000003')),
-        post('urn:uuid:e0000000-0000-4000-8000-000000000005', {
+        entry('urn:uuid:e0000000-0000-4000-8000-000000000001', { resourceType: 'Organization', name: 'Clinic A', active: true }),
+        entry('urn:uuid:e0000000-0000-4000-8000-000000000002', { resourceType: 'Organization', name: 'Organisation B', active: true }),
+        entry('urn:uuid:e0000000-0000-4000-8000-000000000003', { resourceType: 'Organization', name: 'Fjordvej GP Practice', active: true }),
+        entry('urn:uuid:e0000000-0000-4000-8000-000000000004', matrixEndpoint(gp.userId, 'urn:uuid:e0000000-0000-4000-8000-000000000003')),
+        entry('urn:uuid:e0000000-0000-4000-8000-000000000005', {
           resourceType: 'PractitionerRole',
           active: true,
           organization: { reference: 'urn:uuid:e0000000-0000-4000-8000-000000000003' },
@@ -102,8 +93,8 @@ test("B's poisoning writes are refused; A's referral to the practice invites onl
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
-        post('urn:uuid:f0000000-0000-4000-8000-000000000001', { resourceType: 'Patient', name: [{ family: 'Hansen', given: ['Inge'] }], birthDate: '1939-07-02' }),
-        post('urn:uuid:f0000000-0000-4000-8000-000000000002', {
+        entry('urn:uuid:f0000000-0000-4000-8000-000000000001', { resourceType: 'Patient', name: [{ family: 'Hansen', given: ['Inge'] }], birthDate: '1939-07-02' }),
+        entry('urn:uuid:f0000000-0000-4000-8000-000000000002', {
           resourceType: 'ServiceRequest',
           status: 'active',
           intent: 'order',
@@ -112,7 +103,7 @@ test("B's poisoning writes are refused; A's referral to the practice invites onl
           subject: { reference: 'urn:uuid:f0000000-0000-4000-8000-000000000001' },
           requester: { reference: ids['clinicA']! },
         }),
-        post('urn:uuid:f0000000-0000-4000-8000-000000000003', {
+        entry('urn:uuid:f0000000-0000-4000-8000-000000000003', {
           resourceType: 'Task',
           status: 'requested',
           intent: 'order',

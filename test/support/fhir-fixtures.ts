@@ -1,13 +1,24 @@
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
 import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '../../hub/src/routing/matrix-address.js';
 
-const entry = (fullUrl: string, resource: FhirResource): BundleEntry => ({
+/** A transaction entry that creates `resource` under `fullUrl` (a urn:uuid other entries may name). */
+export const entry = (fullUrl: string, resource: FhirResource): BundleEntry => ({
   fullUrl,
   resource,
   request: { method: 'POST', url: resource.resourceType },
 });
 
 export const transaction = (...entries: BundleEntry[]): Bundle => ({ resourceType: 'Bundle', type: 'transaction', entry: entries });
+
+/** A directory Endpoint that reaches `userId` over Matrix, managed by `organization` if given. */
+export const matrixEndpoint = (userId: string, organization?: string): FhirResource => ({
+  resourceType: 'Endpoint',
+  status: 'active',
+  connectionType: { system: CAREHUB_ENDPOINT_CONNECTION_SYSTEM, code: MATRIX_CONNECTION_CODE },
+  payloadType: [{ text: 'CareHub referral messages' }],
+  address: `matrix:u/${userId}`,
+  ...(organization ? { managingOrganization: { reference: organization } } : {}),
+});
 
 /** A GP practice with one GP whose PractitionerRole has a Matrix Endpoint for `matrixUserId`. */
 export function gpPracticeBundle(matrixUserId: string): Bundle {
@@ -23,13 +34,7 @@ export function gpPracticeBundle(matrixUserId: string): Bundle {
       active: true,
       name: [{ family: 'Jensen', given: ['Karen'], prefix: ['Dr.'] }],
     }),
-    entry('urn:uuid:8f0c1a55-0000-4000-8000-000000000003', {
-      resourceType: 'Endpoint',
-      status: 'active',
-      connectionType: { system: CAREHUB_ENDPOINT_CONNECTION_SYSTEM, code: MATRIX_CONNECTION_CODE },
-      payloadType: [{ text: 'CareHub referral messages' }],
-      address: `matrix:u/${matrixUserId}`,
-    }),
+    entry('urn:uuid:8f0c1a55-0000-4000-8000-000000000003', matrixEndpoint(matrixUserId)),
     entry('urn:uuid:8f0c1a55-0000-4000-8000-000000000004', {
       resourceType: 'PractitionerRole',
       active: true,

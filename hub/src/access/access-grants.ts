@@ -14,8 +14,8 @@ interface Grant extends Key {
 }
 const keyOf = (resource: Resource): Key => ({ type: resource.resourceType, id: resource.id! });
 
-/** The organisation a directory reference acts for: itself, a role's or a service's organisation, a practitioner's. */
-async function organizationsOf(db: Queryable, references: Array<Reference | undefined>): Promise<string[]> {
+/** The organisations a directory reference acts for: itself, a role's or a service's organisation, a practitioner's. */
+export async function organizationsOf(db: Queryable, references: Array<Reference | undefined>): Promise<string[]> {
   const found = new Set<string>();
   for (const reference of references) {
     const target = parseReference(reference);

@@ -6,6 +6,7 @@ import { FhirError, issue, notFound } from '../fhir/operation-outcome.js';
 import { parseReference } from '../fhir/references.js';
 import { SUPPORTED_RESOURCE_TYPES } from '../fhir/supported-resources.js';
 import type { Queryable } from '../store/database.js';
+import { organizationsOf } from './access-grants.js';
 import { DIRECTORY_TYPES, isAuditType, isDirectoryType, isPartyData } from './resource-classes.js';
 import { referencesIn } from './resource-references.js';
 
@@ -208,20 +209,8 @@ async function assertOwnRequester(db: Queryable, access: NonNullable<Access>, ta
     return;
   }
   const own = access.organization;
-  let organizations: string[] = [];
   const newRole = target && (createdHere.get(`${target.type}/${target.id}`) as PractitionerRole | undefined);
-  if (target?.type === 'Organization') organizations = [`Organization/${target.id}`];
-  else if (newRole?.resourceType === 'PractitionerRole') organizations = [newRole.organization?.reference ?? ''];
-  else if (target?.type === 'PractitionerRole' || target?.type === 'Practitioner') {
-    const { rows } = await db.query<{ org: string | null }>(
-      target.type === 'PractitionerRole'
-        ? `SELECT content -> 'organization' ->> 'reference' AS org FROM resources WHERE resource_type = 'PractitionerRole' AND id = $1 AND NOT deleted`
-        : `SELECT content -> 'organization' ->> 'reference' AS org FROM resources WHERE resource_type = 'PractitionerRole' AND NOT deleted
-             AND content @> jsonb_build_object('practitioner', jsonb_build_object('reference', 'Practitioner/' || $1))`,
-      [target.id],
-    );
-    organizations = rows.map((r) => r.org ?? '').filter(Boolean);
-  }
+  const organizations = newRole?.resourceType === 'PractitionerRole' ? [newRole.organization?.reference ?? ''] : await organizationsOf(db, [task.requester]);
   if (!organizations.includes(own)) {
     throw forbidden(`${task.resourceType}.requester must be ${own} or one of its PractitionerRoles: a referral is sent in the writer's own name`, `${path}.requester`);
   }
