@@ -1,13 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { OperationOutcome } from 'fhir/r4.js';
-import { generateSigningJwk } from '../hub/src/auth/access-token.js';
 import { ANONYMOUS_RATE_LIMIT } from '../hub/src/http/anonymous-rate-limit.js';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
+import type { RunningHub } from '../hub/src/hub.js';
 import { BAD_INPUTS, sendBadInput } from '../ops/lib/bad-inputs.js';
 import { startApiHub, type ApiHub } from './support/api-hub.js';
-import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
+import { startAuthHub, type AuthHub } from './support/auth-hub.js';
 
 // An attacker's inputs (ops/lib/bad-inputs.ts), each of which once cost the hub seconds,
 // gigabytes or a 500, or stored what no FHIR server should hold. Each now gets a 4xx
@@ -66,21 +62,16 @@ test('ordinary ids, searches and a Bundle of 5,000 entries still work', async ()
 });
 
 describe('with authorization on', () => {
+  let authHub: AuthHub;
   let hub: RunningHub;
-  let dropDatabase: () => Promise<void>;
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    dropDatabase = database.drop;
-    const setup = await createTestHubConfig(database.url, { roles: ['api'] });
-    const signingKeyFile = join(setup.dir, 'token-signing.jwk');
-    writeFileSync(signingKeyFile, JSON.stringify(await generateSigningJwk()), { mode: 0o600 });
-    hub = await startHub({ ...setup.config, auth: { enabled: true, signingKeyFile, tokenLifetimeSeconds: 300 } }, createLogger('silent'));
+    authHub = await startAuthHub();
+    hub = authHub.hub;
   });
 
   afterAll(async () => {
-    await hub.stop();
-    await dropDatabase();
+    await authHub.stop();
   });
 
   test('anonymous requests from one address are rate-limited with 429 and Retry-After, and are not audited one row each', async () => {
