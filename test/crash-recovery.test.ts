@@ -30,7 +30,7 @@ async function openOutboxRows(): Promise<number> {
 
 /**
  * Every event the bot put into the room, as the homeserver stores them (ciphertext). A referral
- * is one: its FHIR file, captioned with the readable text.
+ * is one: a text message carrying its FHIR.
  */
 const EVENTS_PER_REFERRAL = 1;
 

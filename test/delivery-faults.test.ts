@@ -14,7 +14,7 @@ import { waitFor } from './support/wait-for.js';
 const FAULT_TEST_TIMEOUT = 240_000;
 // Three times the delivery workers (8): the burst shares one room, so sends into it are in flight at every fault.
 const BURST = 24;
-/** A referral is one event: its FHIR file, captioned with the readable text. */
+/** A referral is one event: a text message carrying its FHIR inline. */
 const EVENTS_PER_REFERRAL = 1;
 
 let gp: GpMatrixClient;

@@ -69,7 +69,7 @@ test("an integrator posts a referral; the GP's own client decrypts it; the homes
   expect(task.meta!.versionId).toBe('2');
 });
 
-test('referrals to one recipient share its room, invite-only, encrypted and saying what it is; each referral is one event (its FHIR file, captioned) that starts a thread', async () => {
+test('referrals to one recipient share its room, invite-only, encrypted, saying what it is in its pinned first message; each referral is one event (text with its FHIR inline) that starts a thread', async () => {
   const first = idOf(await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`, 'Knee pain')), 'Task');
   const second = idOf(await fhir.transaction(referralBundle(`PractitionerRole/${roleId}`, 'Hip pain')), 'Task');
   const [one, two] = [await gp.waitForReferral(first), await gp.waitForReferral(second)];
@@ -83,16 +83,21 @@ test('referrals to one recipient share its room, invite-only, encrypted and sayi
   // Room names are not encrypted: no patient data in them.
   expect(room.name).not.toContain('Nielsen');
   for (const message of [one, two]) {
-    // At the top of the room (threads start from it), carrying the referral's FHIR as its file.
+    // At the top of the room (threads start from it), carrying the referral's FHIR inline.
     expect(message.getContent()['m.relates_to']).toBeUndefined();
-    expect(message.getContent()).toMatchObject({ msgtype: 'm.file', info: { mimetype: 'application/fhir+json' }, file: { url: expect.stringMatching(/^mxc:\/\//) } });
+    expect(message.getContent()).toMatchObject({ msgtype: 'm.text', 'de.gematik.fhir.resource': { resourceType: 'Bundle', type: 'collection' } });
   }
-  // Every message the bot stored in the room is ciphertext and is a referral, one event each.
+  // The room's first pinned message says what the room is and how to answer.
+  const pinned = state.getStateEvents('m.room.pinned_events', '')?.getContent()['pinned'] as string[];
+  expect(pinned).toHaveLength(1);
+  const intro = await gp.waitForEvent('the pinned intro', (e) => e.getId() === pinned[0]);
+  expect(intro.getContent()['body']).toMatch(/^This room carries referrals, sent through CareHub\.\nEach referral is a message with its own thread\. Answer in the thread: ✅/);
+  // Every message the bot stored in the room is ciphertext and, but for the intro, a referral, one event each.
   const botId = hub.bot!.client.getUserId();
   const botMessages = (await gp.rawRoomEvents(one.getRoomId()!)).filter((e) => e.sender === botId && ['m.room.encrypted', 'm.room.message'].includes(e.type));
   expect(botMessages.every((e) => e.type === 'm.room.encrypted')).toBe(true);
   const referralEvents = gp.eventsIn(one.getRoomId()!).filter((e) => e.getSender() === botId && e.getContent()['org.carehub.referral']);
-  expect(botMessages.map((e) => e.event_id).sort()).toEqual(referralEvents.map((e) => e.getId()).sort());
+  expect(botMessages.map((e) => e.event_id).filter((id) => id !== intro.getId()).sort()).toEqual(referralEvents.map((e) => e.getId()).sort());
   expect(referralEvents.map((e) => e.getId())).toEqual(expect.arrayContaining([one.getId(), two.getId()]));
 });
 

@@ -3,7 +3,7 @@ import type { MatrixEvent } from 'matrix-js-sdk';
 import { createLogger } from '../hub/src/logger.js';
 import { startHub, type RunningHub } from '../hub/src/hub.js';
 import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
-import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
+import { fhirBundleOf, GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
 import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';
 import { SubscriberEndpoint } from './support/subscriber-endpoint.js';
 import { createTestDatabase, createTestHubConfig, registerTestUser, stack } from './support/test-stack.js';
@@ -73,13 +73,13 @@ function taskDelivered(taskId: string): Promise<Task> {
 test('the GP reads the referral (Task received) and accepts it with ✅; the bot confirms; the subscriber hears each change', async () => {
   const { taskId, message } = await postReferral('Follow-up after hip replacement');
 
-  // The referral is one event: its structured FHIR as an encrypted file, captioned with the
-  // readable text (spec v1.10 captions: a body other than the filename).
-  expect(message.getContent()).toMatchObject({ msgtype: 'm.file', info: { mimetype: 'application/fhir+json' }, filename: `referral-${taskId}.fhir.json` });
-  expect(message.getContent()['body']).toMatch(/^New referral: /);
-  expect(message.getContent()['formatted_body']).toContain('<h4>New referral: ');
+  // The referral is one text event whose body alone names patient and request, carrying its
+  // structured FHIR inline (MSC4302).
+  expect(message.getContent()).toMatchObject({ msgtype: 'm.text', 'de.gematik.fhir.structure_definition': { type: 'Bundle' } });
+  expect(message.getContent()['body']).toMatch(/^Referral: Ole Nielsen – Home-care assessment\n/);
+  expect(message.getContent()['formatted_body']).toContain('<h4>Referral: Ole Nielsen – ');
   expect(message.isEncrypted()).toBe(true);
-  const payload = JSON.parse((await gp.downloadFile(message.getContent())).toString()) as Bundle;
+  const payload = fhirBundleOf(message.getContent()) as Bundle;
   expect(payload.entry!.map((e) => e.resource!.resourceType)).toEqual(['Task', 'ServiceRequest', 'Patient']);
   expect(payload.entry![0]!.resource!.id).toBe(taskId);
   // The referral asks for a processing status (MSC4300), naming the bot's device.
@@ -93,8 +93,11 @@ test('the GP reads the referral (Task received) and accepts it with ✅; the bot
   const reaction = await gp.react(message, '✅');
   const accepted = await taskReaches(taskId, 'accepted');
   expect(accepted.note?.at(-1)?.authorReference?.reference).toBe(`PractitionerRole/${roleId}`);
-  const confirmation = await gp.waitForNoticeAbout(reaction);
-  expect(confirmation.getContent()['body']).toBe('✅ Accepted by Dr. Karen Jensen. The requester has been told.');
+  const confirmation = await gp.waitForNoticeInThread(message, '✅');
+  expect(confirmation.getContent()['m.relates_to']?.['m.in_reply_to']?.event_id).not.toBe(reaction);
+  expect(confirmation.getContent()['body']).toBe('✅ Accepted by Dr. Karen Jensen. The requester has been told.\nReferral: Ole Nielsen – Home-care assessment');
+  // A reaction is no message to quote: the confirmation replies to the referral, in its thread.
+  expect(confirmation.getContent()['m.relates_to']).toMatchObject({ rel_type: 'm.thread', event_id: message.getId(), 'm.in_reply_to': { event_id: message.getId() } });
 
   await waitFor(async () => (notifiedStatuses(taskId).includes('accepted') ? true : undefined), 'the accepted Task at the subscriber');
   expect(notifiedStatuses(taskId)).toEqual(['requested', 'received', 'accepted']);
@@ -115,7 +118,7 @@ test('the GP declines with ❌ and a reason; the Task is rejected with that reas
   const rejected = await taskReaches(taskId, 'rejected');
   expect(rejected.statusReason?.text).toBe('no capacity until March');
   const notice = await gp.waitForNoticeAbout(reply);
-  expect(notice.getContent()['body']).toBe('❌ Declined by Dr. Karen Jensen: no capacity until March. The requester has been told.');
+  expect(notice.getContent()['body']).toMatch(/^❌ Declined by Dr\. Karen Jensen: no capacity until March\. The requester has been told\.\nReferral: Ole Nielsen – /);
   const status = await gp.waitForEvent('the processing status of the reply', (e) => e.getType() === 'de.gematik.response.status' && e.getContent()['m.relates_to']?.event_id === reply);
   expect(status.getContent()).toMatchObject({ status: 'success', from_device: hub.bot!.deviceId });
   await waitFor(async () => (notifiedStatuses(taskId).includes('rejected') ? true : undefined), 'the rejected Task at the subscriber');
@@ -126,7 +129,7 @@ test('a GP cannot complete what they have not accepted; after accepting, "done" 
   const { taskId, message } = await postReferral('Medication review');
   const early = await gp.say(message, 'done');
   const refusal = await gp.waitForNoticeAbout(early);
-  expect(refusal.getContent()['body']).toBe('⚠️ Accept the referral before marking it completed.');
+  expect(refusal.getContent()['body']).toMatch(/^⚠️ Accept the referral before marking it completed\.\nReferral: Ole Nielsen – /);
   const errorStatus = await gp.waitForEvent('an error status', (e) => e.getType() === 'de.gematik.response.status' && e.getContent()['m.relates_to']?.event_id === early);
   expect(errorStatus.getContent()['status']).toBe('error');
   expect((await fhir.read<Task>('Task', taskId)).status).toBe('received'); // the message showed the GP read it
@@ -176,15 +179,16 @@ test('the integrator edits the ServiceRequest (an m.replace edit in the room) an
   await fhir.update({ ...task, id: taskId, status: 'cancelled', statusReason: { text: 'patient admitted to hospital' } });
   await gp.waitForEvent('the cancellation notice', (e) => e.getRoomId() === message.getRoomId() && String(e.getContent()['body']).startsWith('🚫 This referral was cancelled by the requester: patient admitted to hospital'));
 
-  const late = await gp.react(message, '✅');
-  expect((await gp.waitForNoticeAbout(late)).getContent()['body']).toBe('⚠️ This referral is already cancelled; it cannot be accepted now.');
+  await gp.react(message, '✅');
+  expect((await gp.waitForNoticeInThread(message, '⚠️')).getContent()['body']).toMatch(/^⚠️ This referral is already cancelled; it cannot be accepted now\.\nReferral: Ole Nielsen – /);
   expect((await fhir.read<Task>('Task', taskId)).status).toBe('cancelled');
 }, TIMEOUT);
 
 test("integrators find referrals by status and owner; a subscriber endpoint that fails is retried and still hears every change in order", async () => {
   subscriber.failNext = 3;
   const { taskId, message } = await postReferral('Physiotherapy at home');
-  await gp.waitForNoticeAbout(await gp.react(message, '✅'));
+  await gp.react(message, '✅');
+  await gp.waitForNoticeInThread(message, '✅');
   await taskReaches(taskId, 'accepted');
 
   const found = await fhir.search('Task', { status: 'accepted', owner: `PractitionerRole/${roleId}` });
@@ -220,9 +224,8 @@ test('several referrals share the room: an answer in one thread moves only that 
   expect((await fhir.read<Task>('Task', hip.taskId)).status).toBe('accepted');
   expect((await fhir.read<Task>('Task', knee.taskId)).status).toBe('received');
 
-  // A reply to the knee referral's FHIR file (in its thread) is about the knee referral.
-  const kneeFile = await gp.waitForEvent('the knee FHIR file', (e) => e.getContent()['msgtype'] === 'm.file' && e.getContent()['org.carehub.referral']?.task === `Task/${knee.taskId}`);
-  await gp.say(knee.message, '❌ we do not offer physiotherapy', kneeFile.getId());
+  // A reply to the knee referral (in its thread) is about the knee referral.
+  await gp.say(knee.message, '❌ we do not offer physiotherapy', knee.message.getId());
   const rejected = await taskReaches(knee.taskId, 'rejected');
   expect(rejected.statusReason?.text).toBe('we do not offer physiotherapy');
   expect((await fhir.read<Task>('Task', hip.taskId)).status).toBe('accepted');

@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { startBotClient, type BotClient } from '../../matrix-bridge/src/bot-client.js';
 import { ReferralRooms } from '../../matrix-bridge/src/referral-rooms.js';
+import { KeyShareLedger } from '../../matrix-bridge/src/key-share-ledger.js';
+import { ReadabilityWatch } from './delivery/readability-watch.js';
 import type { CareHubConfig } from './config/config-schema.js';
 import { matrixDeliveryProcessor } from './delivery/matrix-delivery-worker.js';
 import { ReferralRoomEvents } from '../../matrix-bridge/src/referral-room-events.js';
@@ -131,15 +133,18 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
     let bot: BotClient | undefined;
     let roomEvents: ReferralRoomEvents | undefined;
     if (config.roles.includes('delivery')) {
+      const ledger = new KeyShareLedger(logger.child({ component: 'matrix-bot' }));
       bot = await startBotClient({
         homeserverUrl: config.matrix.homeserverUrl,
         userId: config.matrix.bot.userId,
         readPassword: async () => (await readFile(config.matrix.bot.passwordFile, 'utf8')).trim(),
         deviceDisplayName: config.matrix.bot.displayName,
         displayName: config.matrix.bot.displayName,
+        ...(config.matrix.bot.avatarUrl ? { avatarUrl: config.matrix.bot.avatarUrl } : {}),
         deviceStorePath: config.matrix.deviceStore.path,
         deviceStoreKey: await readDeviceStoreKey(config.matrix.deviceStore.keyFile),
         keySharing: config.matrix.keySharing,
+        observeRequest: ledger.observe,
         catchUpEvents: config.matrix.catchUpEvents,
         logger: logger.child({ component: 'matrix-bot' }),
         // Listening before the first sync: the start-up replay of recent events is how answers
@@ -155,7 +160,10 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
       });
       stops.push(() => bot!.stop());
       stops.push(() => roomEvents?.stop() ?? Promise.resolve());
-      const rooms = new ReferralRooms(bot.client, config.matrix.serverName);
+      const rooms = new ReferralRooms(bot.client, config.matrix.serverName, { keySharing: config.matrix.keySharing, ledger });
+      const readability = new ReadabilityWatch(db, rooms, logger.child({ component: 'readability' }), config.matrix.readabilityCheckSeconds * 1000);
+      readability.start();
+      stops.push(() => readability.stop());
       const connection = workerConnection(config);
       stops.push(async () => connection.disconnect());
       const workerOptions = {

@@ -14,6 +14,8 @@ export interface BotClientOptions {
   deviceDisplayName: string;
   /** The name every member's client shows for the bot (its profile), set at start-up. */
   displayName?: string;
+  /** Its profile picture (an mxc:// URI), set at start-up when given. */
+  avatarUrl?: string;
   deviceStorePath: string;
   /** 32 bytes; the file key and the crypto store's own key are derived from it. */
   deviceStoreKey: Buffer;
@@ -21,6 +23,8 @@ export interface BotClientOptions {
   keySharing?: 'cross-signed' | 'all';
   /** Recent events per room the first sync replays (so answers sent while the hub was down are seen). */
   catchUpEvents?: number;
+  /** Sees every request the bot makes before it leaves (the key-share ledger reads withheld keys from them). */
+  observeRequest?: (url: string, init: RequestInit | undefined) => void;
   /** Called with the client before its first sync, to attach listeners that must see it. */
   beforeSync?: (client: MatrixClient) => void;
   logger: Logger;
@@ -64,8 +68,9 @@ const isRoomEventSend = (input: Parameters<typeof fetch>[0], init: RequestInit |
  * each cost 6–28 ms of every send (the referral benchmark). What a crash can lose there is the
  * last steps of a room's outbound Megolm session, which `discardOutboundSessions` makes harmless.
  */
-function durableFetch(deviceStore: BotDeviceStore): typeof fetch {
+function durableFetch(deviceStore: BotDeviceStore, observe?: BotClientOptions['observeRequest']): typeof fetch {
   return async (input, init) => {
+    observe?.(input instanceof Request ? input.url : String(input), init);
     if (init?.method && init.method !== 'GET' && !isRoomEventSend(input, init)) await deviceStore.flushIfStale();
     return fetch(input, init);
   };
@@ -134,14 +139,19 @@ async function bootstrapCrossSigning(client: MatrixClient, options: BotClientOpt
  * device and crypto store are reused on every start; only the very first start logs in.
  */
 /**
- * Sets the bot's profile display name when it differs: a device name is shown only in device
- * lists, so without this every client shows the bot as its raw account name.
+ * Sets the bot's profile display name (and avatar) when they differ: a device name is shown
+ * only in device lists, so without this every client shows the bot as its raw account name.
  */
-async function showAs(client: MatrixClient, displayName: string, logger: BotClientOptions['logger']): Promise<void> {
-  const profile = await client.getProfileInfo(client.getUserId()!).catch(() => undefined);
-  if (profile?.displayname === displayName) return;
-  await client.setDisplayName(displayName);
-  logger.info({ displayName }, 'bot display name set');
+async function showAs(client: MatrixClient, profile: { displayName?: string | undefined; avatarUrl?: string | undefined }, logger: BotClientOptions['logger']): Promise<void> {
+  const current = await client.getProfileInfo(client.getUserId()!).catch(() => undefined);
+  if (profile.displayName && current?.displayname !== profile.displayName) {
+    await client.setDisplayName(profile.displayName);
+    logger.info({ displayName: profile.displayName }, 'bot display name set');
+  }
+  if (profile.avatarUrl && current?.avatar_url !== profile.avatarUrl) {
+    await client.setAvatarUrl(profile.avatarUrl);
+    logger.info({ avatarUrl: profile.avatarUrl }, 'bot avatar set');
+  }
 }
 
 export async function startBotClient(options: BotClientOptions): Promise<BotClient> {
@@ -173,7 +183,7 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
     userId: session.userId,
     deviceId: session.deviceId,
     accessToken: session.accessToken,
-    fetchFn: durableFetch(deviceStore),
+    fetchFn: durableFetch(deviceStore, options.observeRequest),
     logger: sdkLoggerFor(options.logger),
   });
   await client.initRustCrypto({
@@ -196,7 +206,7 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
     filter: syncFilterWithTimelineLimit(session.userId, SYNC_TIMELINE_LIMIT),
   });
   await firstSync;
-  if (options.displayName) await showAs(client, options.displayName, options.logger);
+  await showAs(client, { displayName: options.displayName, avatarUrl: options.avatarUrl }, options.logger);
   const rooms = await discardOutboundSessions(client);
   options.logger.info({ deviceId: session.deviceId, rooms }, 'bot device synced');
   return {

@@ -1,5 +1,5 @@
 import type { FileMessageContent } from './matrix-media.js';
-import { CAREHUB_MESSAGE_KEY, FHIR_STRUCTURE_KEY, STATUS_REQUEST_KEY } from './room-state.js';
+import { CAREHUB_MESSAGE_KEY, FHIR_RESOURCE_KEY, FHIR_STRUCTURE_KEY, inThread, STATUS_REQUEST_KEY } from './room-state.js';
 
 /** What a GP needs to see of a referral, already resolved from FHIR by the hub. */
 export interface ReferralView {
@@ -15,15 +15,7 @@ export interface ReferralView {
   note?: string | undefined;
 }
 
-/** The readable part of a referral: plain text and HTML. */
-export interface ReferralText {
-  body: string;
-  format: 'org.matrix.custom.html';
-  formatted_body: string;
-  [CAREHUB_MESSAGE_KEY]: { task: string; serviceRequest: string };
-}
-
-/** gematik MSC4302 metadata: which FHIR structure the message's file holds. */
+/** gematik MSC4302 metadata: which FHIR structure a message carries. */
 export interface FhirStructure {
   url: string;
   version: string;
@@ -31,12 +23,16 @@ export interface FhirStructure {
   fhir_version: string;
 }
 
-/**
- * A referral as one Matrix event: an m.file whose encrypted file is the referral's FHIR and
- * whose caption (spec v1.10: a `body` other than the `filename`) is the readable text.
- */
-export interface ReferralMessageContent extends Omit<FileMessageContent, 'body'>, ReferralText {
+/** The referral as one Matrix text event: readable text, with its FHIR inline when it fits. */
+export interface ReferralMessageContent {
+  msgtype: 'm.text';
+  body: string;
+  format: 'org.matrix.custom.html';
+  formatted_body: string;
+  /** Which referral; `fhir: 'thread'` when the FHIR was too large to ride inline and follows as a file in the thread. */
+  [CAREHUB_MESSAGE_KEY]: { task: string; serviceRequest: string; fhir?: 'thread' };
   [FHIR_STRUCTURE_KEY]: FhirStructure;
+  [FHIR_RESOURCE_KEY]?: object;
   /**
    * gematik MSC4300: asks the recipient's client for a processing status. The hub answers the
    * same way (`de.gematik.response.status`) to every reply it has parsed.
@@ -44,17 +40,35 @@ export interface ReferralMessageContent extends Omit<FileMessageContent, 'body'>
   [STATUS_REQUEST_KEY]?: { from_device: string; lifetime: number };
 }
 
+/**
+ * How much plaintext content a referral event may carry with its FHIR inline. Synapse refuses
+ * events over 65,536 bytes, and the Megolm ciphertext is the plaintext in base64 (4/3) inside an
+ * envelope: 40 KiB of plaintext stays well below (docs/decisions/0001).
+ */
+export const INLINE_CONTENT_LIMIT_BYTES = 40 * 1024;
+
 /** How to answer, in words and in the shapes parseAnswerEvent understands. */
 export const ANSWER_HINT = 'Answer in this referral’s thread (or react to it): ✅ or "accept" to accept, ❌ or "decline <reason>" to decline, "done" when completed, "help" for more.';
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/** The words that tell referrals apart in a thread list or a notification: patient and request. */
+export function referralLabel(view: Pick<ReferralView, 'patient' | 'request'>): string {
+  return `${view.patient.name} – ${view.request}`;
+}
+
+type Heading = 'Referral' | 'Referral (updated)' | 'Referral (re-sent)';
+
 /**
- * Renders a referral's text as any client shows it well: a plain body for simple clients and
- * notifications, HTML for Element and the like.
+ * How long one field of the text may be: a long note or reason is cut short (its whole text is
+ * in the FHIR), so the text alone can never make the event larger than a homeserver takes.
  */
-export function renderReferralText(view: ReferralView): ReferralText {
+export const FIELD_TEXT_LIMIT = 600;
+
+const shortened = (value: string) => (value.length <= FIELD_TEXT_LIMIT ? value : `${value.slice(0, FIELD_TEXT_LIMIT)}… (shortened: the whole text is in the referral's FHIR)`);
+
+function renderText(view: ReferralView, heading: Heading, fhirInThread: boolean) {
   const patient = [view.patient.name, view.patient.birthDate && `born ${view.patient.birthDate}`, view.patient.identifier]
     .filter(Boolean)
     .join(', ');
@@ -67,41 +81,76 @@ export function renderReferralText(view: ReferralView): ReferralText {
     ['Due', view.dueDate],
     ['Note', view.note],
   ];
-  const present = lines.filter((l): l is [string, string] => Boolean(l[1]));
-  const title = `New referral: ${view.request}`;
-  const hint = ANSWER_HINT;
+  const present = lines.filter((l): l is [string, string] => Boolean(l[1])).map(([k, v]): [string, string] => [k, shortened(v)]);
+  // The first line is what a thread list, a notification or a one-line client shows.
+  const title = shortened(`${heading}: ${referralLabel(view)}`);
+  const after = fhirInThread ? ['The referral as FHIR follows in this thread as a file.', ANSWER_HINT] : [ANSWER_HINT];
   return {
-    body: [title, ...present.map(([k, v]) => `${k}: ${v}`), '', hint].join('\n'),
-    format: 'org.matrix.custom.html',
+    body: [title, ...present.map(([k, v]) => `${k}: ${v}`), '', ...after].join('\n'),
+    format: 'org.matrix.custom.html' as const,
     formatted_body:
       `<h4>${escapeHtml(title)}</h4><ul>` +
       present.map(([k, v]) => `<li><b>${escapeHtml(k)}:</b> ${escapeHtml(v)}</li>`).join('') +
-      `</ul><p><i>${escapeHtml(hint)}</i></p>`,
-    [CAREHUB_MESSAGE_KEY]: { task: `Task/${view.taskId}`, serviceRequest: `ServiceRequest/${view.serviceRequestId}` },
+      `</ul>` +
+      after.map((line) => `<p><i>${escapeHtml(line)}</i></p>`).join(''),
   };
 }
 
 /**
- * The referral as one event: its FHIR file (uploaded encrypted, `file`) with the readable text
- * as the file's caption. One event, not a message and a file beside it: the GP's client shows
- * the text with the file attached, the text and its FHIR can never arrive apart, and the
- * homeserver handles one event per referral instead of two.
+ * The referral as one m.text event that every client shows: plain `body` for simple clients and
+ * notifications, HTML for Element and the like, and the FHIR Bundle inline in the same
+ * (encrypted) content, as gematik's TI-Messenger carries structured FHIR (MSC4302). When the
+ * whole would exceed INLINE_CONTENT_LIMIT_BYTES the FHIR is left out (`fhir: 'thread'`) and the
+ * caller sends it as a file in the referral's thread.
  */
-export function renderReferralMessage(view: ReferralView, file: FileMessageContent, structure: FhirStructure): ReferralMessageContent {
-  return { ...file, ...renderReferralText(view), [FHIR_STRUCTURE_KEY]: structure };
+export function renderReferralMessage(view: ReferralView, bundle: object, structure: FhirStructure, heading: Heading = 'Referral'): ReferralMessageContent {
+  const ids = { task: `Task/${view.taskId}`, serviceRequest: `ServiceRequest/${view.serviceRequestId}` };
+  const inline: ReferralMessageContent = {
+    msgtype: 'm.text',
+    ...renderText(view, heading, false),
+    [CAREHUB_MESSAGE_KEY]: ids,
+    [FHIR_STRUCTURE_KEY]: structure,
+    [FHIR_RESOURCE_KEY]: bundle,
+  };
+  if (Buffer.byteLength(JSON.stringify(inline)) <= INLINE_CONTENT_LIMIT_BYTES) return inline;
+  return { msgtype: 'm.text', ...renderText(view, heading, true), [CAREHUB_MESSAGE_KEY]: { ...ids, fhir: 'thread' }, [FHIR_STRUCTURE_KEY]: structure };
+}
+
+/** Whether a rendered referral left its FHIR out, to follow as a file in its thread. */
+export const fhirGoesInThread = (content: ReferralMessageContent) => content[CAREHUB_MESSAGE_KEY].fhir === 'thread';
+
+/** The FHIR file of a referral too large to carry it inline, in the referral's thread. */
+export function renderReferralFhirFile(view: ReferralView, file: FileMessageContent, structure: FhirStructure, threadRoot: string) {
+  return {
+    ...file,
+    [CAREHUB_MESSAGE_KEY]: { task: `Task/${view.taskId}`, serviceRequest: `ServiceRequest/${view.serviceRequestId}` },
+    [FHIR_STRUCTURE_KEY]: structure,
+    ...inThread(threadRoot),
+  };
 }
 
 /**
- * An edit of the referral (Matrix m.replace) showing the ServiceRequest's new version: new text
- * and a new FHIR file. Clients show the new content in place of the old, marked as edited.
+ * An edit of the referral (Matrix m.replace) showing the ServiceRequest's new version: the new
+ * text and the new FHIR together in `m.new_content`. The edit's own content is only the
+ * fallback text (a star, as the spec suggests), so the FHIR is not carried twice.
  */
 export function renderReferralEdit(originalEventId: string, current: ReferralMessageContent) {
   const { [STATUS_REQUEST_KEY]: _request, ...newContent } = current;
   return {
-    ...newContent,
+    msgtype: 'm.text' as const,
     body: `* ${current.body}`,
+    format: current.format,
     formatted_body: `* ${current.formatted_body}`,
-    'm.new_content': { ...newContent, body: current.body.replace(/^New referral:/, 'Referral (updated):'), formatted_body: current.formatted_body.replace('<h4>New referral:', '<h4>Referral (updated):') },
+    'm.new_content': newContent,
     'm.relates_to': { rel_type: 'm.replace' as const, event_id: originalEventId },
   };
+}
+
+/**
+ * The referral again, for a recipient whose devices could not read it when it was sent: in the
+ * referral's thread, so the room shows no second referral.
+ */
+export function renderReferralResend(originalEventId: string, current: ReferralMessageContent) {
+  const { [STATUS_REQUEST_KEY]: _request, ...content } = current;
+  return { ...content, ...inThread(originalEventId) };
 }

@@ -1,4 +1,5 @@
 import { MatrixEventEvent, RoomEvent, type MatrixClient, type MatrixEvent, type Room } from 'matrix-js-sdk';
+import { DecryptionFailureCode } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import type { Logger } from 'pino';
 import { parseAnswerEvent, type ReferralAnswer } from './referral-answer.js';
 import { asCareHubRoomState, CAREHUB_DOCUMENT_KEY, CAREHUB_MESSAGE_KEY, CAREHUB_ROOM_STATE, type CareHubRoomState } from './room-state.js';
@@ -9,6 +10,8 @@ export interface ReferralRoomEvent {
   /** The Matrix event id; for a read receipt, a stable id of that user's first receipt in the room. */
   eventId: string;
   sender: string;
+  /** The Matrix event type (`m.room.message`, `m.reaction`; `m.receipt` for a read receipt). */
+  eventType: string;
   room: CareHubRoomState;
   /**
    * The events this one is about, which tie it to a referral: its thread's root, the event it
@@ -103,7 +106,7 @@ export class ReferralRoomEvents {
       if (happening.kind === 'ignored') return;
       const relatesTo = this.relatesTo(room, event.getContent());
       const referral = this.referralNamedBy(room, relatesTo);
-      await this.handle({ roomId: room.roomId, eventId: event.getId()!, sender: event.getSender()!, room: state, relatesTo, ...(referral ? { referral } : {}), happening });
+      await this.handle({ roomId: room.roomId, eventId: event.getId()!, sender: event.getSender()!, eventType: event.getType(), room: state, relatesTo, ...(referral ? { referral } : {}), happening });
     });
   };
 
@@ -117,7 +120,7 @@ export class ReferralRoomEvents {
         // A threaded receipt (MSC3771) names its thread's root; "main" is the room's own timeline.
         const relatesTo = [upTo, ...(threadId && threadId !== 'main' ? [threadId] : [])];
         this.enqueue(room.roomId, () =>
-          this.handle({ roomId: room.roomId, eventId: `receipt:${room.roomId}:${userId}:${upTo}`, sender: userId, room: state, relatesTo, happening: { kind: 'read', upTo } }),
+          this.handle({ roomId: room.roomId, eventId: `receipt:${room.roomId}:${userId}:${upTo}`, sender: userId, eventType: 'm.receipt', room: state, relatesTo, happening: { kind: 'read', upTo } }),
         );
       }
     }
@@ -127,6 +130,12 @@ export class ReferralRoomEvents {
   private async decrypted(event: MatrixEvent): Promise<boolean> {
     await this.bot.decryptEventIfNeeded(event);
     if (!event.isDecryptionFailure()) return true;
+    // With `cross-signed` key sharing the bot reads nothing from a device its owner has not
+    // verified either; no key is on its way, so waiting would only hold up the room's later events.
+    if (event.decryptionFailureReason === DecryptionFailureCode.UNSIGNED_SENDER_DEVICE) {
+      this.logger.info({ roomId: event.getRoomId(), eventId: event.getId(), sender: event.getSender() }, 'an event from an unverified device was not read (cross-signed key sharing)');
+      return false;
+    }
     this.logger.debug({ roomId: event.getRoomId(), eventId: event.getId(), sender: event.getSender() }, 'waiting for the keys of an event');
     await new Promise<void>((resolve) => {
       const done = () => {

@@ -1,6 +1,10 @@
 import { EventType, Preset, Visibility, type ICreateRoomOpts, type MatrixClient, type Room } from 'matrix-js-sdk';
+import { AllDevicesIsolationMode, CryptoEvent, OnlySignedDevicesIsolationMode } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import { uploadEncryptedFile, type FileMessageContent } from './matrix-media.js';
 import { createHash } from 'node:crypto';
+import type { KeyShareLedger } from './key-share-ledger.js';
+import { renderRoomIntro } from './room-notice.js';
+import { SendGate } from './send-gate.js';
 import { asCareHubRoomState, CAREHUB_ROOM_STATE, type CareHubRoomState, type ReferralsRoomState } from './room-state.js';
 
 const MEGOLM = 'm.megolm.v1.aes-sha2';
@@ -15,6 +19,27 @@ function aliasLocalpart(state: ReferralsRoomState): string {
 function joinedOrInvited(room: Room): Set<string> {
   return new Set(room.getMembers().filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.userId));
 }
+
+/**
+ * Who a room event's key is shared with: the room's members as the key-sharing policy allows
+ * (the usual), every device of every member (a notice without patient data that a device the
+ * policy excludes must still read), or only some members (a referral sent again for them).
+ */
+export type Audience = { kind: 'members' } | { kind: 'every-device' } | { kind: 'only'; userIds: string[] };
+
+/** One of a recipient's devices, and whether the key-sharing policy lets it read what the bot sends. */
+export interface RecipientDevice {
+  userId: string;
+  deviceId: string;
+  readable: boolean;
+}
+
+/** Whether a device got an event's key, and if not, why (the `m.room_key.withheld` code). */
+export interface DeviceReach extends RecipientDevice {
+  reason?: string;
+}
+
+const PINNED_EVENTS = 'm.room.pinned_events';
 
 function errcode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'errcode' in error ? String(error.errcode) : undefined;
@@ -34,9 +59,14 @@ export class ReferralRooms {
   /** The room settling (found or created, members set) for each alias, so workers take turns. */
   private readonly settling = new Map<string, Promise<string>>();
 
+  /** Rooms whose intro this process pinned (the sync may not show the pin yet). */
+  private readonly pinned = new Set<string>();
+  private readonly gate = new SendGate();
+
   constructor(
     private readonly bot: MatrixClient,
     private readonly serverName: string,
+    private readonly options: { keySharing?: 'cross-signed' | 'all'; ledger?: KeyShareLedger } = {},
   ) {}
 
   /** The alias of a sender/recipient pair's room: a hash, so no FHIR id or name is spelled out. */
@@ -89,7 +119,24 @@ export class ReferralRooms {
     await this.waitUntilInSync(roomId);
     if (!membersSettled) await this.settleMembers(roomId, invitees);
     await this.waitUntilReadyToEncrypt(roomId, invitees);
+    await this.pinIntro(roomId, title);
     return roomId;
+  }
+
+  /**
+   * The room's first pinned message says what the room is and how to answer, readable on every
+   * device (it holds no patient data), so a GP on a login that cannot read referrals yet learns
+   * what to do. Sent once per room: a pin already there is left as it is.
+   */
+  private async pinIntro(roomId: string, title: string | undefined): Promise<void> {
+    if (this.pinned.has(roomId)) return;
+    const pins: unknown = this.bot.getRoom(roomId)?.currentState.getStateEvents(PINNED_EVENTS, '')?.getContent()['pinned'];
+    if (!Array.isArray(pins) || pins.length === 0) {
+      const txnId = `carehub-intro-${createHash('sha256').update(roomId).digest('hex').slice(0, 24)}`;
+      const eventId = await this.sendEncrypted(roomId, EventType.RoomMessage, renderRoomIntro(title), txnId, { kind: 'every-device' });
+      await this.bot.sendStateEvent(roomId, PINNED_EVENTS as never, { pinned: [eventId] } as never, '');
+    }
+    this.pinned.add(roomId);
   }
 
   /** The bot's access token, for media requests made outside the SDK (streaming uploads). */
@@ -107,12 +154,43 @@ export class ReferralRooms {
    * idempotent: the homeserver answers a repeated PUT with the same txnId from the same device
    * with the first event's id, so a retry after a crash or a lost response never posts twice.
    */
-  async sendEncrypted(roomId: string, eventType: string, content: object, txnId: string): Promise<string> {
+  async sendEncrypted(roomId: string, eventType: string, content: object, txnId: string, audience: Audience = { kind: 'members' }): Promise<string> {
     // Never let anything leave unencrypted, whatever the room's state turned into.
     if (!(await this.bot.getCrypto()!.isEncryptionEnabledInRoom(roomId))) {
       throw new Error(`room ${roomId} is not encrypted; refusing to send`);
     }
+    if (audience.kind === 'members' || (audience.kind === 'every-device' && this.options.keySharing === 'all')) {
+      return this.gate.ordinarySend(() => this.send(roomId, eventType, content, txnId));
+    }
+    return this.gate.sendAlone(() => this.sendTo(roomId, eventType, content, txnId, audience));
+  }
+
+  /**
+   * A send under a Megolm session of its own, shared as `audience` says: the room's session is
+   * discarded before (so the audience cannot read earlier events with it) and after (so later
+   * events get a session shared by the policy again).
+   */
+  private async sendTo(roomId: string, eventType: string, content: object, txnId: string, audience: Exclude<Audience, { kind: 'members' }>): Promise<string> {
+    const crypto = this.bot.getCrypto()!;
+    const room = this.bot.getRoom(roomId);
+    if (!room) throw new Error(`room ${roomId} is not in the bot's sync`);
+    const targets = room.getEncryptionTargetMembers.bind(room);
+    const botId = this.bot.getUserId();
+    await crypto.forceDiscardSession(roomId);
     try {
+      if (audience.kind === 'every-device') crypto.setDeviceIsolationMode(new AllDevicesIsolationMode(false));
+      else room.getEncryptionTargetMembers = async () => (await targets()).filter((m) => audience.userIds.includes(m.userId) || m.userId === botId);
+      return await this.send(roomId, eventType, content, txnId);
+    } finally {
+      room.getEncryptionTargetMembers = targets;
+      crypto.setDeviceIsolationMode(this.options.keySharing === 'all' ? new AllDevicesIsolationMode(false) : new OnlySignedDevicesIsolationMode());
+      await crypto.forceDiscardSession(roomId);
+    }
+  }
+
+  private async send(roomId: string, eventType: string, content: object, txnId: string): Promise<string> {
+    try {
+
       const { event_id } = await this.bot.sendEvent(roomId, eventType as never, content as never, txnId);
       return event_id;
     } catch (error) {
@@ -134,6 +212,51 @@ export class ReferralRooms {
       }
       throw error;
     }
+  }
+
+  /**
+   * The devices of `userIds` as the bot's crypto knows them (asking the homeserver for users it
+   * does not track yet), each with whether the key-sharing policy lets it read: with
+   * `cross-signed`, only devices their owner has signed with their cross-signing key.
+   */
+  async devicesOf(userIds: string[]): Promise<RecipientDevice[]> {
+    const crypto = this.bot.getCrypto()!;
+    const byUser = await crypto.getUserDeviceInfo(userIds, true);
+    const devices: RecipientDevice[] = [];
+    for (const [userId, userDevices] of byUser) {
+      for (const deviceId of userDevices.keys()) {
+        const readable = this.options.keySharing === 'all' || Boolean((await crypto.getDeviceVerificationStatus(userId, deviceId))?.signedByOwner);
+        devices.push({ userId, deviceId, readable });
+      }
+    }
+    return devices;
+  }
+
+  /**
+   * Which of `userIds`' devices got the key of the event sent with `txnId`: those its Megolm
+   * session was withheld from (as the bot's crypto told them, with its code) did not, nor did
+   * any the policy excludes; the rest did.
+   */
+  async reachOf(roomId: string, txnId: string, userIds: string[]): Promise<DeviceReach[]> {
+    const sessionId = this.options.ledger?.sessionOf(roomId, txnId);
+    const withheld = sessionId ? this.options.ledger!.withheldIn(roomId, sessionId) : [];
+    return (await this.devicesOf(userIds)).map((device) => {
+      const refused = withheld.find((w) => w.userId === device.userId && w.deviceId === device.deviceId);
+      if (refused) return { ...device, readable: false, reason: refused.code };
+      return device.readable ? device : { ...device, reason: 'm.unverified' };
+    });
+  }
+
+  /** Calls `changed` with the users whose devices or cross-signing the bot saw change; returns the unsubscribe. */
+  onDeviceChange(changed: (userIds: string[]) => void): () => void {
+    const onDevices = (userIds: string[]) => changed(userIds);
+    const onTrust = (userId: string) => changed([userId]);
+    this.bot.on(CryptoEvent.DevicesUpdated, onDevices);
+    this.bot.on(CryptoEvent.UserTrustStatusChanged, onTrust);
+    return () => {
+      this.bot.off(CryptoEvent.DevicesUpdated, onDevices);
+      this.bot.off(CryptoEvent.UserTrustStatusChanged, onTrust);
+    };
   }
 
   /**

@@ -48,6 +48,8 @@ export const STATUS_REQUEST_KEY = 'de.gematik.request.status';
 export const STATUS_RESPONSE_EVENT = 'de.gematik.response.status';
 /** gematik MSC4302: which FHIR structure a message's file or resource holds. */
 export const FHIR_STRUCTURE_KEY = 'de.gematik.fhir.structure_definition';
+/** gematik MSC4302: the FHIR resource itself, inline in the (encrypted) message content. */
+export const FHIR_RESOURCE_KEY = 'de.gematik.fhir.resource';
 
 /** Content key inside (encrypted) file messages that links a document to its FHIR records. */
 export const CAREHUB_DOCUMENT_KEY = 'org.carehub.document';

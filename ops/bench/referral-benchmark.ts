@@ -3,7 +3,7 @@
  * the GP's independent Matrix client has decrypted each one; throughput and p50/p99 latency from
  * POST to decrypted arrival. Baseline, in the same run against the same Synapse: a bare
  * matrix-js-sdk sender (Rust crypto, no hub, no FHIR) sending N encrypted messages of the same
- * shape and size (a captioned file, uploaded once) to the same GP client in one encrypted room,
+ * shape and size (a text message with the referral's FHIR inline) to the same GP client in one encrypted room,
  * as many in flight as the hub's delivery workers, with the SDK as it comes (its scheduler sends
  * one message at a time, as the hub's bot does). For context: the same without the scheduler,
  * and one new room per message (what a room per referral would cost).
@@ -23,7 +23,6 @@ import { parseConfig } from '../../hub/src/config/load-config.js';
 import { createStorageKey } from '../../hub/src/documents/storage-keyring.js';
 import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '../../hub/src/routing/matrix-address.js';
 import { REFERRAL_PAYLOAD_STRUCTURE } from '../../hub/src/delivery/referral-fhir-payload.js';
-import { uploadEncryptedFile, type FileMessageContent } from '../../matrix-bridge/src/matrix-media.js';
 import { renderReferralMessage } from '../../matrix-bridge/src/referral-message.js';
 import { CAREHUB_MESSAGE_KEY } from '../../matrix-bridge/src/room-state.js';
 import { quietSdkGlobalLogger, sdkLoggerFor } from '../../matrix-bridge/src/sdk-logger.js';
@@ -201,7 +200,7 @@ const until = async (what: string, condition: () => boolean | Promise<boolean>, 
  * The same readable message the hub sends for a referral (same size, same fields), with a task
  * marker of the baseline's own, so the GP's client times its arrival the same way.
  */
-const baselineMessage = (i: number, file: FileMessageContent) =>
+const baselineMessage = (i: number, bundle: Bundle) =>
   renderReferralMessage({
     taskId: `baseline-${run}-${i}`,
     serviceRequestId: `baseline-${run}-${i}`,
@@ -210,14 +209,15 @@ const baselineMessage = (i: number, file: FileMessageContent) =>
     reason: `Benchmark referral ${i}`,
     priority: 'routine',
     requester: 'Benchmark clinic',
-  }, file, REFERRAL_PAYLOAD_STRUCTURE);
+  }, bundle, REFERRAL_PAYLOAD_STRUCTURE);
 
-/**
- * The baseline's messages carry a file as the hub's do (same shape, same size), uploaded once:
- * the baseline pays for no upload per message, the hub does.
- */
-const baselineFile = (sender: MatrixClient) =>
-  uploadEncryptedFile(sender, Buffer.from(JSON.stringify(referral('PractitionerRole/baseline', 0))), { filename: 'referral-baseline.fhir.json', mimetype: 'application/fhir+json' });
+/** The baseline's messages carry the referral's FHIR inline as the hub's do (same shape, about the same size). */
+const baselineBundle = (): Bundle => ({
+  resourceType: 'Bundle',
+  type: 'collection',
+  timestamp: new Date().toISOString(),
+  entry: referral('PractitionerRole/baseline', 0).entry!.map((e) => ({ resource: { ...e.resource!, id: randomUUID(), meta: { versionId: '1', lastUpdated: new Date().toISOString() } } as FhirResource })),
+});
 
 /**
  * A bare matrix-js-sdk client: its own account and device, Rust crypto, no hub, no FHIR. As
@@ -261,10 +261,10 @@ async function createEncryptedRoomWith(sender: MatrixClient, gp: GpMatrixClient)
 async function benchmarkOneRoom(sender: MatrixClient, gp: GpMatrixClient, inFlight: number, name: string, first: number): Promise<Result> {
   const roomId = await createEncryptedRoomWith(sender, gp);
   await until('the GP joins the baseline room', () => sender.getRoom(roomId)?.getMember(gp.userId)?.membership === 'join');
-  const file = await baselineFile(sender);
+  const bundle = baselineBundle();
   const sentAt = new Map<string, number>();
   await bounded(COUNT, inFlight, async (i) => {
-    const content = baselineMessage(first + i, file);
+    const content = baselineMessage(first + i, bundle);
     sentAt.set(content[CAREHUB_MESSAGE_KEY].task, Date.now());
     await sender.sendEvent(roomId, 'm.room.message' as never, content as never);
   });
@@ -274,10 +274,10 @@ async function benchmarkOneRoom(sender: MatrixClient, gp: GpMatrixClient, inFlig
 
 /** Context: one new room per message (create, invite, send), what a room per referral would cost. */
 async function benchmarkRoomPerMessage(sender: MatrixClient, gp: GpMatrixClient, inFlight: number): Promise<Result> {
-  const file = await baselineFile(sender);
+  const bundle = baselineBundle();
   const sentAt = new Map<string, number>();
   await bounded(ROOM_PER_MESSAGE_COUNT, inFlight, async (i) => {
-    const content = baselineMessage(3 * COUNT + i, file);
+    const content = baselineMessage(3 * COUNT + i, bundle);
     sentAt.set(content[CAREHUB_MESSAGE_KEY].task, Date.now());
     const roomId = await createEncryptedRoomWith(sender, gp);
     await sender.sendEvent(roomId, 'm.room.message' as never, content as never);

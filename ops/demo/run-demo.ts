@@ -17,7 +17,7 @@ import { loadConfigFile } from '../../hub/src/config/load-config.js';
 import { createDatabase } from '../../hub/src/store/database.js';
 import type { DocumentReference, Task } from 'fhir/r4.js';
 import { registerSynapseUser } from '../../matrix-bridge/src/synapse-user-registration.js';
-import { GpMatrixClient } from '../lib/gp-matrix-client.js';
+import { fhirBundleOf, GpMatrixClient } from '../lib/gp-matrix-client.js';
 import { HubProcess } from '../lib/hub-process.js';
 import { fetchAccessToken, generateClientKeys } from '../lib/smart-client-credentials.js';
 import { TypedFhirClient } from '../lib/typed-fhir-client.js';
@@ -99,8 +99,8 @@ try {
   console.log(`  stored on the homeserver as: ${raw?.type} (${String(raw?.content['algorithm'])})`);
   console.log(`  decrypted by the GP's device:\n`);
   console.log(String(message.getContent()['body']).split('\n').map((l) => `    │ ${l}`).join('\n'));
-  const fhirFile = JSON.parse((await gp.downloadFile(message.getContent())).toString()) as { entry?: Array<{ resource?: { resourceType?: string } }> };
-  console.log(`    │ 📎 ${String(message.getContent()['filename'])} (${String(message.getContent()['info']?.mimetype)}): ${fhirFile.entry?.map((e) => e.resource?.resourceType).join(', ')}`);
+  const bundle = fhirBundleOf(message.getContent());
+  console.log(`    │ (carried inline, encrypted with the text: a FHIR ${bundle?.resourceType} of ${bundle?.entry?.map((e) => e.resource.resourceType).join(', ')})`);
 
   step('The Task, as the clinic reads it back');
   const deadline = Date.now() + 30_000;
@@ -126,8 +126,8 @@ try {
   step('Dr. Jensen opens the referral (a read receipt) and accepts it with a ✅ reaction');
   await gp.markRead(message);
   console.log(`  Task/${taskId} status=${(await taskStatus('received')).status}`);
-  const reaction = await gp.react(message, '✅');
-  const confirmation = await gp.waitForNoticeAbout(reaction);
+  await gp.react(message, '✅');
+  const confirmation = await gp.waitForNoticeInThread(message, '✅');
   const accepted = await taskStatus('accepted');
   console.log(`  the bot answers in the room: ${String(confirmation.getContent()['body'])}`);
   console.log(`  Task/${taskId} status=${accepted.status} businessStatus=${accepted.businessStatus?.text} (by ${accepted.note?.at(-1)?.authorReference?.reference})`);

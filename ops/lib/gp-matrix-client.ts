@@ -10,20 +10,26 @@ import {
 import { pino } from 'pino';
 import { quietSdkGlobalLogger, sdkLoggerFor } from '../../matrix-bridge/src/sdk-logger.js';
 import { syncFilterWithTimelineLimit } from '../../matrix-bridge/src/sync-filter.js';
-import { CAREHUB_MESSAGE_KEY, inThread } from '../../matrix-bridge/src/room-state.js';
+import { CAREHUB_MESSAGE_KEY, FHIR_RESOURCE_KEY, FHIR_STRUCTURE_KEY, inThread } from '../../matrix-bridge/src/room-state.js';
 import type { EncryptedFile } from '../../matrix-bridge/src/encrypted-attachment.js';
 import { downloadEncryptedFile, uploadEncryptedFile } from '../../matrix-bridge/src/matrix-media.js';
 import type { RegisteredMatrixUser } from '../../matrix-bridge/src/synapse-user-registration.js';
 
 /**
- * The Task ("Task/<id>") a referral message is about: the event that is the referral itself (its
- * FHIR file captioned with the readable text), not an edit of it nor anything in its thread.
+ * The Task ("Task/<id>") a referral message is about: the event that is the referral itself (a
+ * text message carrying its FHIR), not an edit of it, a re-send nor anything else in its thread.
  */
 export function referralTaskOf(event: MatrixEvent): string | undefined {
   const content = event.getContent();
   const task: unknown = content[CAREHUB_MESSAGE_KEY]?.task;
-  const isReferral = event.getType() === 'm.room.message' && content['msgtype'] === 'm.file' && !content['m.relates_to'];
+  const isReferral = event.getType() === 'm.room.message' && content['msgtype'] === 'm.text' && Boolean(content[FHIR_STRUCTURE_KEY]) && !content['m.relates_to'];
   return isReferral && typeof task === 'string' ? task : undefined;
+}
+
+/** The FHIR Bundle a referral message carries inline (MSC4302 `de.gematik.fhir.resource`). */
+export function fhirBundleOf(content: Record<string, unknown>): { resourceType: string; entry?: Array<{ resource: { resourceType: string; id?: string } }> } | undefined {
+  const resource = content[FHIR_RESOURCE_KEY];
+  return typeof resource === 'object' && resource !== null ? (resource as never) : undefined;
 }
 
 function isReferralMessage(event: MatrixEvent, taskId: string): boolean {
@@ -70,22 +76,8 @@ export class GpMatrixClient {
       logger: sdkLoggerFor(pino({ level: 'error' })),
     });
     await client.initRustCrypto({ useIndexedDB: false });
-    if (options.crossSign !== false) {
-      await client.getCrypto()!.bootstrapCrossSigning({
-        // The account's first cross-signing upload needs no password (Synapse); a new identity for
-        // an account that had one does.
-        authUploadDeviceSigningKeys: async (makeRequest) => {
-          try {
-            await makeRequest(null);
-          } catch (error) {
-            if (!user.password) throw error;
-            await makeRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: user.userId }, password: user.password } as never);
-          }
-        },
-        setupNewCrossSigning: true,
-      });
-    }
     const gp = new GpMatrixClient(client, user.userId, homeserverUrl, user.accessToken);
+    if (options.crossSign !== false) await gp.setUpCrossSigning(user.password);
     client.on(RoomMemberEvent.Membership, (_event, member) => {
       if (member.userId === user.userId && member.membership === 'invite') void client.joinRoom(member.roomId).catch(() => undefined);
     });
@@ -111,6 +103,30 @@ export class GpMatrixClient {
     await client.startClient({ initialSyncLimit: 20, filter: syncFilterWithTimelineLimit(user.userId, 1000) });
     await synced;
     return gp;
+  }
+
+  /**
+   * Sets up cross-signing and signs this device with it, as Element does at a first login (or
+   * when the GP verifies a login later). The account's first cross-signing upload needs no
+   * password (Synapse); a new identity for an account that had one does.
+   */
+  async setUpCrossSigning(password?: string): Promise<void> {
+    await this.client.getCrypto()!.bootstrapCrossSigning({
+      authUploadDeviceSigningKeys: async (makeRequest) => {
+        try {
+          await makeRequest(null);
+        } catch (error) {
+          if (!password) throw error;
+          await makeRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: this.userId }, password } as never);
+        }
+      },
+      setupNewCrossSigning: true,
+    });
+  }
+
+  /** The display name a user's profile shows (what this client shows for them). */
+  async displayNameOf(userId: string): Promise<string | undefined> {
+    return (await this.client.getProfileInfo(userId)).displayname;
   }
 
   /** Decrypted referral messages (not edits of them) this client has seen for a Task. */
@@ -141,6 +157,15 @@ export class GpMatrixClient {
       };
       this.waiters.add(check);
     });
+  }
+
+  /** Waits for the bot's notice in a referral's thread whose text starts with `start` (the answer to a reaction replies to the referral). */
+  waitForNoticeInThread(referral: MatrixEvent, start: string, timeoutMs = 60_000): Promise<MatrixEvent> {
+    return this.waitForEvent(
+      `a notice in the thread of ${referral.getId()} starting "${start}"`,
+      (e) => e.getContent()['msgtype'] === 'm.notice' && e.getContent()['m.relates_to']?.event_id === referral.getId() && String(e.getContent()['body']).startsWith(start),
+      timeoutMs,
+    );
   }
 
   /** Waits for the bot's notice that answers `eventId` (a reply to it). */
@@ -221,14 +246,16 @@ export class GpMatrixClient {
   /**
    * How many events `sender` stored in a room for each referral (by the `org.carehub.referral`
    * task of what this client decrypted), counted from the homeserver's own copy of the room; an
-   * event this client could not decrypt counts under "undecrypted".
+   * event this client could not decrypt counts under "undecrypted", one it decrypted that is
+   * about no referral (the room's intro) under "room".
    */
   async eventsPerReferral(roomId: string, sender: string): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     for (const raw of await this.rawRoomEvents(roomId)) {
       if (raw.sender !== sender || raw.type !== 'm.room.encrypted') continue;
-      const task = this.decrypted.find((e) => e.getId() === raw.event_id)?.getContent()[CAREHUB_MESSAGE_KEY]?.task;
-      const key = typeof task === 'string' ? task : 'undecrypted';
+      const decrypted = this.decrypted.find((e) => e.getId() === raw.event_id);
+      const task: unknown = decrypted?.getContent()[CAREHUB_MESSAGE_KEY]?.task;
+      const key = typeof task === 'string' ? task : decrypted ? 'room' : 'undecrypted';
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     return counts;

@@ -252,6 +252,12 @@ export class NioGpClient {
     await this.command('mark_read', { room_id: event.room_id, event_id: event.event_id });
   }
 
+  /** The display name nio shows for a user: their profile's, and (given a room) the room member's. */
+  async displayNameOf(userId: string, roomId?: string): Promise<{ profile: string | null; inRoom: string | null }> {
+    const result = await this.command('display_name', { user_id: userId, room_id: roomId });
+    return { profile: (result['profile'] as string | null) ?? null, inRoom: (result['in_room'] as string | null) ?? null };
+  }
+
   /** Downloads an m.file's encrypted attachment from the authenticated media path and decrypts it with libolm's attachment code. */
   async downloadFile(content: Record<string, unknown>): Promise<Buffer> {
     const file = content['file'] as EncryptedFileJson | undefined;

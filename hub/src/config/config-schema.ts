@@ -55,6 +55,8 @@ export const configSchema = z
             /** File holding the bot's password; read once to log in a device, never logged. */
             passwordFile: z.string().min(1),
             displayName: z.string().min(1).default('CareHub'),
+            /** The bot's profile picture, an mxc:// URI already in the homeserver's media repository; set at start-up. */
+            avatarUrl: z.string().regex(/^mxc:\/\/[^/]+\/[^/]+$/, 'an mxc:// URI').optional(),
           })
           .strict(),
         /**
@@ -74,6 +76,11 @@ export const configSchema = z
          * clients without cross-signing.
          */
         keySharing: z.enum(['cross-signed', 'all']).default('cross-signed'),
+        /**
+         * How often (seconds) the hub looks whether a recipient who could not read a referral now
+         * has a device that can (besides looking whenever the bot sees a device change).
+         */
+        readabilityCheckSeconds: z.number().int().min(1).max(3600).default(30),
         /**
          * How many recent events per room the bot reads again at start-up, so answers that came
          * in while the hub was down are acted on (each event at most once).

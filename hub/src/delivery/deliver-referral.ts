@@ -1,18 +1,18 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { ServiceRequest, Task } from 'fhir/r4.js';
-import { EventType } from 'matrix-js-sdk';
 import type { Logger } from 'pino';
-import { renderReferralMessage } from '../../../matrix-bridge/src/referral-message.js';
 import type { ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js';
+import { renderUnreadableNotice } from '../../../matrix-bridge/src/room-notice.js';
 import { STATUS_REQUEST_KEY } from '../../../matrix-bridge/src/room-state.js';
 import type { OutboxJobData } from '../queue/queues.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import type { Database } from '../store/database.js';
-import { isOutboxRowOpen, markOutboxRowCompleted } from '../store/outbox.js';
+import { addOutboxRow, isOutboxRowOpen, markOutboxRowCompleted } from '../store/outbox.js';
 import { findResource, readResourceForUpdate, updateResource } from '../store/resource-store.js';
 import { completeWithSentEvents, matrixTxnIdFor } from './referral-delivery-record.js';
-import { REFERRAL_PAYLOAD_STRUCTURE, uploadReferralPayload } from './referral-fhir-payload.js';
-import { buildReferralView } from './referral-view.js';
+import { renderReferralFor } from './referral-fhir-payload.js';
+import { addWaitingReaders, recordReach, usersWithoutReadableDevice } from './referral-readers.js';
+import { sendReferralEvents } from './send-referral.js';
 import { applyWriteEffects } from '../workflow/write-effects.js';
 import { markTaskDelivered } from './task-delivery-status.js';
 
@@ -29,12 +29,14 @@ const STATUS_REQUEST_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 const NOT_TO_DELIVER = new Set<Task['status']>(['cancelled', 'entered-in-error']);
 
 /**
- * Delivers one referral: the sender/recipient pair's room, the referral's FHIR file captioned
- * with its readable text (one event, which starts the referral's thread), then (in one
- * transaction) the delivery record, the Task's new status and the outbox row's completion. Safe to run any
- * number of times for the same row: a finished row is skipped, the room is found by alias, and
- * the homeserver answers a repeated send (same transaction id) with the first event (a
- * retry uploads the FHIR again: the earlier upload stays behind as unreferenced ciphertext).
+ * Delivers one referral: the sender/recipient pair's room, the referral as one text event with
+ * its FHIR inline (which starts the referral's thread), then (in one transaction) the delivery
+ * record, which recipient devices got its key, the Task's new status and the outbox row's
+ * completion. A recipient none of whose devices could read it is told so in the room (a notice
+ * without patient data that every device reads) and noted, so the referral is sent again once
+ * a device of theirs can read it. Safe to run any number of times for the same row: a finished
+ * row is skipped, the room is found by alias, and the homeserver answers a repeated send (same
+ * transaction id) with the first event.
  */
 export function deliverReferral({ db, rooms, logger }: MatrixDeliveryDeps) {
   return async (job: Job<OutboxJobData<'referral.deliver'>>): Promise<string> => {
@@ -54,25 +56,26 @@ export function deliverReferral({ db, rooms, logger }: MatrixDeliveryDeps) {
     if (recipients.length === 0) throw new UnrecoverableError(`Task/${taskId}: its owner no longer has a Matrix endpoint`);
 
     const requester = (task.requester ?? request.requester)?.reference;
-    const view = await buildReferralView(db, task, request);
-    // The FHIR goes up (encrypted, to the media repository) while the room is found; the
-    // referral is then one event: that file, captioned with the readable text.
-    const [roomId, file] = await Promise.all([
-      rooms.ensureRoom({ kind: 'referrals', ...(requester ? { requester } : {}), owner: task.owner!.reference! }, recipients, requester ? view.requester : undefined),
-      uploadReferralPayload(db, rooms, task, request),
-    ]);
-    const message = {
-      ...renderReferralMessage(view, file, REFERRAL_PAYLOAD_STRUCTURE),
-      [STATUS_REQUEST_KEY]: { from_device: rooms.deviceId, lifetime: STATUS_REQUEST_LIFETIME_MS },
-    };
-    const messageEventId = await rooms.sendEncrypted(roomId, EventType.RoomMessage, message, matrixTxnIdFor(outboxId));
-    const sent = [{ part: 'message', roomId, eventId: messageEventId }];
+    const rendered = await renderReferralFor(db, task, request);
+    const roomId = await rooms.ensureRoom({ kind: 'referrals', ...(requester ? { requester } : {}), owner: task.owner!.reference! }, recipients, requester ? rendered.view.requester : undefined);
+    const message = { ...rendered.content, [STATUS_REQUEST_KEY]: { from_device: rooms.deviceId, lifetime: STATUS_REQUEST_LIFETIME_MS } };
+    const sent = await sendReferralEvents(rooms, { roomId, outboxId, part: 'message' }, rendered, message);
+    const messageEventId = sent[0]!.eventId;
+    const reach = await rooms.reachOf(roomId, matrixTxnIdFor(outboxId), recipients);
+    const waiting = usersWithoutReadableDevice(recipients, reach);
     await completeWithSentEvents(db, outboxId, sent, async (client) => {
+      await recordReach(client, taskId, messageEventId, reach);
+      if (waiting.length > 0) {
+        await addWaitingReaders(client, taskId, roomId, waiting);
+        await addOutboxRow(client, 'room.notice', { roomId, notice: { text: renderUnreadableNotice(waiting).body, everyDevice: true } });
+      }
       const current = await readResourceForUpdate<Task & { id: string }>(client, 'Task', taskId);
-      const { resource, previous } = await updateResource(client, { ...markTaskDelivered(current, roomId, messageEventId, new Date()), id: taskId });
+      const readable = waiting.length < recipients.length;
+      const { resource, previous } = await updateResource(client, { ...markTaskDelivered(current, roomId, messageEventId, new Date(), readable), id: taskId });
       await applyWriteEffects(client, resource, 'Task', previous);
     });
-    logger.info({ outboxId, taskId, roomId, eventId: messageEventId }, 'referral delivered');
+    const devices = { readable: reach.filter((d) => d.readable).length, withheld: reach.filter((d) => !d.readable).length };
+    logger.info({ outboxId, taskId, roomId, eventId: messageEventId, devices, waiting }, waiting.length < recipients.length ? 'referral delivered' : 'referral delivered, not readable by any recipient device yet');
     return messageEventId;
   };
 }

@@ -1,14 +1,29 @@
 import type { Job } from 'bullmq';
+import type { ServiceRequest, Task } from 'fhir/r4.js';
 import { EventType } from 'matrix-js-sdk';
+import { referralLabel } from '../../../matrix-bridge/src/referral-message.js';
 import { renderNotice, renderProcessingStatus } from '../../../matrix-bridge/src/room-notice.js';
 import type { OutboxJobData } from '../queue/queues.js';
+import type { Queryable } from '../store/database.js';
+import { findResource } from '../store/resource-store.js';
 import type { MatrixDeliveryDeps } from './deliver-referral.js';
 import { isOutboxRowOpen } from '../store/outbox.js';
 import { completeWithSentEvents, matrixTxnIdFor, referralRoomFor, type SentEvent } from './referral-delivery-record.js';
+import { buildReferralView } from './referral-view.js';
+
+/** "Referral: <patient> – <request>", so a notice says which referral it is about (in its encrypted text). */
+async function referralLine(db: Queryable, taskId: string): Promise<string | undefined> {
+  const task = await findResource<Task & { id: string }>(db, 'Task', taskId);
+  const requestId = task?.focus?.reference?.replace(/^ServiceRequest\//, '');
+  const request = requestId ? await findResource<ServiceRequest & { id: string }>(db, 'ServiceRequest', requestId) : undefined;
+  return task && request ? `Referral: ${referralLabel(await buildReferralView(db, task, request))}` : undefined;
+}
 
 /**
- * Puts a bot notice (a confirmation, a refusal, a cancellation) into the referral's thread, plus,
- * when the notice answers a recipient's event, the hub's processing status for that event.
+ * Puts a bot notice (a confirmation, a refusal, a cancellation) into the referral's thread,
+ * naming the referral and replying to the recipient's message (or, for a reaction, to the
+ * referral), plus, when the notice answers a recipient's event, the hub's processing status for
+ * that event. A notice for every device (no patient data, no referral named) goes to the room.
  */
 export function deliverRoomNotice({ db, rooms, logger }: MatrixDeliveryDeps) {
   return async (job: Job<OutboxJobData<'room.notice'>>): Promise<string> => {
@@ -16,19 +31,24 @@ export function deliverRoomNotice({ db, rooms, logger }: MatrixDeliveryDeps) {
     const taskId = 'taskId' in job.data ? job.data.taskId : undefined;
     let roomId: string;
     let threadRoot: string | undefined;
+    let text = notice.text;
     if (taskId) {
       const delivery = await referralRoomFor(db, outboxId, taskId);
       if (!delivery) return 'nothing to send';
       ({ roomId, messageEventId: threadRoot } = delivery);
+      const line = text && !notice.everyDevice ? await referralLine(db, taskId) : undefined;
+      if (line) text = `${text}\n${line}`;
     } else {
       if (!(await isOutboxRowOpen(db, outboxId))) return 'nothing to send';
       roomId = (job.data as { roomId: string }).roomId;
     }
     const sent: SentEvent[] = [];
     // A notice without text is a bare processing status (conversation needs no bot chatter).
-    if (notice.text) {
-      const content = renderNotice(notice.text, { threadRoot, inReplyTo: notice.inReplyTo });
-      const eventId = await rooms.sendEncrypted(roomId, EventType.RoomMessage, content, matrixTxnIdFor(outboxId, 'notice'));
+    if (text) {
+      const inReplyTo = notice.replyTo === 'referral' ? threadRoot : notice.inReplyTo;
+      const content = renderNotice(text, { threadRoot, inReplyTo });
+      const audience = notice.everyDevice ? { kind: 'every-device' as const } : undefined;
+      const eventId = await rooms.sendEncrypted(roomId, EventType.RoomMessage, content, matrixTxnIdFor(outboxId, 'notice'), audience);
       sent.push({ part: 'notice', roomId, eventId });
     }
     if (notice.status && notice.inReplyTo) {

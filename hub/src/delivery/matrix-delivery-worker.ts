@@ -3,16 +3,18 @@ import type { OutboxJobData } from '../queue/queues.js';
 import type { OutboxTopic } from '../store/outbox.js';
 import { deliverReferral, type MatrixDeliveryDeps } from './deliver-referral.js';
 import { deliverReferralEdit } from './deliver-referral-edit.js';
+import { deliverReferralResend } from './deliver-referral-resend.js';
 import { deliverRoomNotice } from './deliver-room-notice.js';
 import { deliverDocument } from './deliver-document.js';
 
-type MatrixTopic = Extract<OutboxTopic, 'referral.deliver' | 'referral.edit' | 'room.notice' | 'document.deliver'>;
+type MatrixTopic = Extract<OutboxTopic, 'referral.deliver' | 'referral.edit' | 'referral.resend' | 'room.notice' | 'document.deliver'>;
 
 /** The processor of the matrix-delivery queue: every event the bot sends, by outbox topic (the job name). */
 export function matrixDeliveryProcessor(deps: MatrixDeliveryDeps & { homeserverUrl: string }) {
   const processors: { [K in MatrixTopic]: (job: Job<OutboxJobData<K>>) => Promise<string> } = {
     'referral.deliver': deliverReferral(deps),
     'referral.edit': deliverReferralEdit(deps),
+    'referral.resend': deliverReferralResend(deps),
     'room.notice': deliverRoomNotice(deps),
     'document.deliver': deliverDocument(deps),
   };

@@ -1,16 +1,18 @@
 import type { Bundle, Patient, ServiceRequest, Task } from 'fhir/r4.js';
 import type { FileMessageContent } from '../../../matrix-bridge/src/matrix-media.js';
+import { renderReferralMessage, type ReferralMessageContent, type ReferralView } from '../../../matrix-bridge/src/referral-message.js';
 import type { ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js';
 import { parseReference } from '../fhir/references.js';
 import type { Queryable } from '../store/database.js';
 import { findResource } from '../store/resource-store.js';
+import { buildReferralView } from './referral-view.js';
 
 export const FHIR_JSON = 'application/fhir+json';
 
 /**
  * The referral as structured FHIR for the recipient's systems: a collection Bundle with the
- * Task, its ServiceRequest and the patient, sent as the referral message's encrypted file (the
- * way gematik's TI-Messenger carries FHIR in rooms, MSC4302).
+ * Task, its ServiceRequest and the patient, carried in the referral message's encrypted content
+ * (the way gematik's TI-Messenger carries FHIR in rooms, MSC4302).
  */
 export async function buildReferralPayload(db: Queryable, task: Task & { id: string }, request: ServiceRequest & { id: string }): Promise<Bundle> {
   const subject = parseReference(request.subject);
@@ -24,7 +26,7 @@ export async function buildReferralPayload(db: Queryable, task: Task & { id: str
   };
 }
 
-/** MSC4302 metadata: which FHIR structure the file holds. */
+/** MSC4302 metadata: which FHIR structure the message carries. */
 export const REFERRAL_PAYLOAD_STRUCTURE = {
   url: 'http://hl7.org/fhir/StructureDefinition/Bundle',
   version: '4.0.1',
@@ -32,8 +34,25 @@ export const REFERRAL_PAYLOAD_STRUCTURE = {
   fhir_version: '4.0.1',
 };
 
-/** Builds the referral's FHIR payload and uploads it encrypted; returns the m.file content for it. */
-export async function uploadReferralPayload(db: Queryable, rooms: ReferralRooms, task: Task & { id: string }, request: ServiceRequest & { id: string }): Promise<FileMessageContent> {
-  const payload = Buffer.from(JSON.stringify(await buildReferralPayload(db, task, request)));
-  return rooms.uploadEncryptedFile(payload, { filename: `referral-${task.id}.fhir.json`, mimetype: FHIR_JSON });
+/** A referral ready to send: its message, and what it was rendered from. */
+export interface RenderedReferral {
+  view: ReferralView;
+  bundle: Bundle;
+  content: ReferralMessageContent;
+}
+
+/** Renders a Task's referral (its current version) as the one event a GP's client shows. */
+export async function renderReferralFor(
+  db: Queryable,
+  task: Task & { id: string },
+  request: ServiceRequest & { id: string },
+  heading?: Parameters<typeof renderReferralMessage>[3],
+): Promise<RenderedReferral> {
+  const [view, bundle] = await Promise.all([buildReferralView(db, task, request), buildReferralPayload(db, task, request)]);
+  return { view, bundle, content: renderReferralMessage(view, bundle, REFERRAL_PAYLOAD_STRUCTURE, heading) };
+}
+
+/** Uploads the FHIR of a referral too large to carry it inline (encrypted); the m.file content for its thread. */
+export function uploadReferralFhir(rooms: ReferralRooms, rendered: RenderedReferral): Promise<FileMessageContent> {
+  return rooms.uploadEncryptedFile(Buffer.from(JSON.stringify(rendered.bundle)), { filename: `referral-${rendered.view.taskId}.fhir.json`, mimetype: FHIR_JSON });
 }

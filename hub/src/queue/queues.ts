@@ -14,6 +14,7 @@ export type OutboxJobData<K extends OutboxTopic = OutboxTopic> = OutboxTopics[K]
 export const QUEUE_FOR_TOPIC: Record<OutboxTopic, string> = {
   'referral.deliver': 'matrix-delivery',
   'referral.edit': 'matrix-delivery',
+  'referral.resend': 'matrix-delivery',
   'room.notice': 'matrix-delivery',
   'document.deliver': 'matrix-delivery',
   'subscription.notify': 'subscription-notification',

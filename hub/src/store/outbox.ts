@@ -11,12 +11,24 @@ export interface RoomNotice {
    * whether the hub could act on it.
    */
   status?: 'success' | 'error';
+  /**
+   * Shared with every device of the room's members, also those the key-sharing policy excludes:
+   * only for notices without patient data that such a device must read (a referral waits).
+   */
+  everyDevice?: true;
+  /**
+   * Whether the text is a reply to `inReplyTo` (the default) or, in the referral's thread, to the
+   * referral itself: a reaction is no message to reply to (clients cannot show such a quote).
+   */
+  replyTo?: 'event' | 'referral';
 }
 
 /** The kinds of work the outbox carries, with the payload each one needs. */
 export interface OutboxTopics {
   /** Put a referral (a Task with its ServiceRequest) into the recipient's Matrix room. */
   'referral.deliver': { taskId: string };
+  /** Send a referral again, in its thread, for a recipient none of whose devices could read it before. */
+  'referral.resend': { taskId: string; userId: string };
   /** Show the ServiceRequest's current version in the room, as an edit of the referral message. */
   'referral.edit': { taskId: string };
   /**

@@ -12,6 +12,7 @@ import { isRefusal, receiveRoomDocument, type RoomMedia } from './receive-room-d
 import { AttachmentIntegrityError } from '../../../matrix-bridge/src/encrypted-attachment.js';
 import { FINISHED_STATUSES, pathFor, refusalFor, type RecipientAction } from './task-transitions.js';
 import { applyWriteEffects } from './write-effects.js';
+import { couldRead } from '../delivery/referral-readers.js';
 
 const CONFIRMATION: Record<RecipientAction, (who: string, text?: string) => string> = {
   accept: (who) => `✅ Accepted by ${who}. The requester has been told.`,
@@ -143,10 +144,18 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger, media: Room
         for (const taskId of await referralsRead(client, event, upTo)) {
           const task = await readResourceForUpdate<Task & { id: string }>(client, 'Task', taskId).catch(() => undefined);
           if (!task || task.status !== 'requested' || !(await resolveMatrixRecipients(client, task.owner)).includes(event.sender)) continue;
+          // A receipt for an event the user's devices could not decrypt says nothing about reading it.
+          if (!(await couldRead(client, taskId, event.sender))) continue;
           await moveTask(client, task, ['received'], await actorFor(client, event.sender), undefined, at);
           marked.push(taskId);
         }
-        return marked.length > 0 ? `received: ${marked.map((id) => `Task/${id}`).join(', ')}` : 'nothing to do';
+        const result = marked.length > 0 ? `received: ${marked.map((id) => `Task/${id}`).join(', ')}` : 'nothing to do';
+        // Kept like any event acted on, so support (and tests) can see a receipt was weighed, and how.
+        await client.query(
+          `INSERT INTO matrix_inbound_events (event_id, room_id, sender, outcome) VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO UPDATE SET outcome = EXCLUDED.outcome`,
+          [event.eventId, event.roomId, event.sender, `read: ${result}`],
+        );
+        return result;
       });
       logger.info({ roomId: event.roomId, upTo, outcome }, 'acted on a read receipt');
       return;
@@ -166,7 +175,9 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger, media: Room
       const isRecipient = recipients.includes(event.sender);
       const actor = await actorFor(client, event.sender);
       const happening = event.happening;
-      const notice = (value: RoomNotice) => addOutboxRow(client, 'room.notice', { taskId: task.id, notice: value });
+      // A confirmation answers in the referral's thread; a reaction is no message to quote, so the answer to one replies to the referral.
+      const replyTo = event.eventType === 'm.reaction' ? ('referral' as const) : undefined;
+      const notice = (value: RoomNotice) => addOutboxRow(client, 'room.notice', { taskId: task.id, notice: { ...value, ...(replyTo ? { replyTo } : {}) } });
       // The bot acts only for the referral's parties (access policy): a room member the
       // directory no longer lists as a recipient adds nothing to the referral.
       if (!isRecipient && (happening.kind === 'document' || happening.kind === 'message')) {
@@ -193,7 +204,7 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger, media: Room
           await notice({ text: ANSWER_HINT, inReplyTo: event.eventId, status: 'success' });
           return 'help';
         case 'message':
-          if (task.status === 'requested' && isRecipient) await moveTask(client, task, ['received'], actor, undefined, at);
+          if (task.status === 'requested' && isRecipient && (await couldRead(client, task.id, event.sender))) await moveTask(client, task, ['received'], actor, undefined, at);
           await keepConversation(client, task, event, actor, happening.text, at);
           await notice({ text: '', inReplyTo: event.eventId, status: 'success' });
           return 'conversation';

@@ -195,6 +195,12 @@ class NioGp:
             if type(response).__name__.endswith("Error"):
                 raise RuntimeError(f"read receipt failed: {response}")
             return {}
+        if name == "display_name":
+            response = await self.client.get_displayname(command["user_id"])
+            if type(response).__name__.endswith("Error"):
+                raise RuntimeError(f"profile lookup failed: {response}")
+            room = self.client.rooms.get(command.get("room_id") or "")
+            return {"profile": response.displayname, "in_room": room.user_name(command["user_id"]) if room else None}
         if name == "download":
             plaintext = await self.download(command["file"])
             return {"base64": base64.b64encode(plaintext).decode("ascii")}

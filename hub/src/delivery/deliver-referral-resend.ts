@@ -1,0 +1,57 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { ServiceRequest, Task } from 'fhir/r4.js';
+import { renderReferralResend } from '../../../matrix-bridge/src/referral-message.js';
+import type { OutboxJobData } from '../queue/queues.js';
+import { markOutboxRowCompleted } from '../store/outbox.js';
+import { findResource, readResourceForUpdate, updateResource } from '../store/resource-store.js';
+import { FINISHED_STATUSES } from '../workflow/task-transitions.js';
+import { applyWriteEffects } from '../workflow/write-effects.js';
+import type { MatrixDeliveryDeps } from './deliver-referral.js';
+import { completeWithSentEvents, matrixTxnIdFor, referralRoomFor } from './referral-delivery-record.js';
+import { renderReferralFor } from './referral-fhir-payload.js';
+import { recordReach, removeWaitingReader } from './referral-readers.js';
+import { sendReferralEvents } from './send-referral.js';
+import { markTaskReadable } from './task-delivery-status.js';
+
+/**
+ * Sends a referral again for one recipient whose devices could not read it, now that one of
+ * them can: in the referral's thread, under a Megolm session shared with that recipient's
+ * devices only, so no member who read the referral gets it twice. What it reached is recorded
+ * like the referral's own; once readable, the recipient no longer waits and the Task's
+ * businessStatus says "Delivered".
+ */
+export function deliverReferralResend({ db, rooms, logger }: MatrixDeliveryDeps) {
+  return async (job: Job<OutboxJobData<'referral.resend'>>): Promise<string> => {
+    const { outboxId, taskId, userId } = job.data;
+    const delivery = await referralRoomFor(db, outboxId, taskId);
+    if (!delivery) return 'nothing to send';
+    const task = await findResource<Task & { id: string }>(db, 'Task', taskId);
+    const requestId = task?.focus?.reference?.replace(/^ServiceRequest\//, '');
+    const request = requestId ? await findResource<ServiceRequest & { id: string }>(db, 'ServiceRequest', requestId) : undefined;
+    if (!task || !request) throw new UnrecoverableError(`Task/${taskId} or its ServiceRequest is gone`);
+    if (FINISHED_STATUSES.has(task.status)) {
+      await removeWaitingReader(db, taskId, userId);
+      await markOutboxRowCompleted(db, outboxId);
+      return `not re-sent: the referral is ${task.status}`;
+    }
+
+    const rendered = await renderReferralFor(db, task, request, 'Referral (re-sent)');
+    const content = renderReferralResend(delivery.messageEventId, rendered.content);
+    const audience = { kind: 'only' as const, userIds: [userId] };
+    const sent = await sendReferralEvents(rooms, { roomId: delivery.roomId, outboxId, part: 'resend', threadRoot: delivery.messageEventId }, rendered, content, audience);
+    const reach = await rooms.reachOf(delivery.roomId, matrixTxnIdFor(outboxId, 'resend'), [userId]);
+    const readable = reach.some((d) => d.readable);
+    await completeWithSentEvents(db, outboxId, sent, async (client) => {
+      await recordReach(client, taskId, sent[0]!.eventId, reach);
+      if (!readable) return;
+      await removeWaitingReader(client, taskId, userId);
+      const current = await readResourceForUpdate<Task & { id: string }>(client, 'Task', taskId);
+      const changed = markTaskReadable(current, new Date());
+      if (!changed) return;
+      const { resource, previous } = await updateResource(client, { ...changed, id: taskId });
+      await applyWriteEffects(client, resource, 'Task', previous);
+    });
+    logger.info({ outboxId, taskId, userId, eventId: sent[0]!.eventId, readable }, 'referral re-sent for a recipient who could not read it');
+    return sent[0]!.eventId;
+  };
+}
