@@ -40,6 +40,8 @@ export interface DeviceReach extends RecipientDevice {
 }
 
 const PINNED_EVENTS = 'm.room.pinned_events';
+/** How long a user's device list is trusted without a change report from the bot's crypto. */
+const DEVICE_CACHE_MS = 60_000;
 
 function errcode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'errcode' in error ? String(error.errcode) : undefined;
@@ -62,12 +64,20 @@ export class ReferralRooms {
   /** Rooms whose intro this process pinned (the sync may not show the pin yet). */
   private readonly pinned = new Set<string>();
   private readonly gate = new SendGate();
+  /**
+   * Each user's devices as last looked up, until the bot's crypto reports a change for them (or
+   * DEVICE_CACHE_MS passes): asking the crypto store on every delivery cost the referral benchmark.
+   */
+  private readonly deviceCache = new Map<string, { devices: RecipientDevice[]; at: number }>();
 
   constructor(
     private readonly bot: MatrixClient,
     private readonly serverName: string,
     private readonly options: { keySharing?: 'cross-signed' | 'all'; ledger?: KeyShareLedger } = {},
-  ) {}
+  ) {
+    // Registered first, so anyone else told of a change reads the devices afresh.
+    this.onDeviceChange((userIds) => userIds.forEach((u) => this.deviceCache.delete(u)));
+  }
 
   /** The alias of a sender/recipient pair's room: a hash, so no FHIR id or name is spelled out. */
   aliasFor(state: ReferralsRoomState): string {
@@ -220,17 +230,27 @@ export class ReferralRooms {
    * `cross-signed`, only devices their owner has signed with their cross-signing key.
    */
   async devicesOf(userIds: string[]): Promise<RecipientDevice[]> {
-    const crypto = this.bot.getCrypto()!;
-    const byUser = await crypto.getUserDeviceInfo(userIds, true);
-    const devices: RecipientDevice[] = [];
-    for (const [userId, userDevices] of byUser) {
-      for (const deviceId of userDevices.keys()) {
-        const readable = this.options.keySharing === 'all' || Boolean((await crypto.getDeviceVerificationStatus(userId, deviceId))?.signedByOwner);
-        devices.push({ userId, deviceId, readable });
+    const now = Date.now();
+    const fresh = (userId: string) => {
+      const cached = this.deviceCache.get(userId);
+      return cached && now - cached.at < DEVICE_CACHE_MS ? cached.devices : undefined;
+    };
+    const missing = userIds.filter((u) => !fresh(u));
+    if (missing.length > 0) {
+      const crypto = this.bot.getCrypto()!;
+      const byUser = await crypto.getUserDeviceInfo(missing, true);
+      for (const userId of missing) {
+        const devices: RecipientDevice[] = [];
+        for (const deviceId of byUser.get(userId)?.keys() ?? []) {
+          const readable = this.options.keySharing === 'all' || Boolean((await crypto.getDeviceVerificationStatus(userId, deviceId))?.signedByOwner);
+          devices.push({ userId, deviceId, readable });
+        }
+        this.deviceCache.set(userId, { devices, at: now });
       }
     }
-    return devices;
+    return userIds.flatMap((u) => this.deviceCache.get(u)?.devices ?? []);
   }
+
 
   /**
    * Which of `userIds`' devices got the key of the event sent with `txnId`: those its Megolm

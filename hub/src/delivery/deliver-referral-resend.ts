@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { ServiceRequest, Task } from 'fhir/r4.js';
 import { renderReferralResend } from '../../../matrix-bridge/src/referral-message.js';
 import type { OutboxJobData } from '../queue/queues.js';
+import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import { markOutboxRowCompleted } from '../store/outbox.js';
 import { findResource, readResourceForUpdate, updateResource } from '../store/resource-store.js';
 import { FINISHED_STATUSES } from '../workflow/task-transitions.js';
@@ -29,10 +30,11 @@ export function deliverReferralResend({ db, rooms, logger }: MatrixDeliveryDeps)
     const requestId = task?.focus?.reference?.replace(/^ServiceRequest\//, '');
     const request = requestId ? await findResource<ServiceRequest & { id: string }>(db, 'ServiceRequest', requestId) : undefined;
     if (!task || !request) throw new UnrecoverableError(`Task/${taskId} or its ServiceRequest is gone`);
-    if (FINISHED_STATUSES.has(task.status)) {
+    const stillRecipient = (await resolveMatrixRecipients(db, task.owner)).includes(userId);
+    if (FINISHED_STATUSES.has(task.status) || !stillRecipient) {
       await removeWaitingReader(db, taskId, userId);
       await markOutboxRowCompleted(db, outboxId);
-      return `not re-sent: the referral is ${task.status}`;
+      return stillRecipient ? `not re-sent: the referral is ${task.status}` : 'not re-sent: no longer a recipient';
     }
 
     const rendered = await renderReferralFor(db, task, request, 'Referral (re-sent)');
