@@ -1,4 +1,4 @@
-import type { Task } from 'fhir/r4.js';
+import type { Bundle, ServiceRequest, Task } from 'fhir/r4.js';
 import { createLogger } from '../hub/src/logger.js';
 import { startHub, type RunningHub } from '../hub/src/hub.js';
 import { MATRIX_DELIVERY_EXTENSION } from '../hub/src/delivery/task-delivery-status.js';
@@ -138,4 +138,26 @@ test("the GP's client shows the bot by its configured display name, not its acco
     return found?.name === setup.config.matrix.bot.displayName ? found : undefined;
   }, "the bot's member name in the room");
   expect(member.rawDisplayName).toBe('CareHub');
+});
+
+test('a referral whose FHIR is too large to ride inline still arrives as one readable text, its FHIR following as an encrypted file in its thread', async () => {
+  const bundle = referralBundle(`PractitionerRole/${roleId}`, 'Complex discharge');
+  const note = `Medication history: ${'metformin 500 mg twice daily; '.repeat(1800)}`;
+  const request = bundle.entry!.find((e) => e.resource?.resourceType === 'ServiceRequest')!.resource as ServiceRequest;
+  request.note = [{ text: note }];
+  const taskId = idOf(await fhir.transaction(bundle), 'Task');
+
+  const message = await gp.waitForReferral(taskId);
+  expect(message.getContent()).not.toHaveProperty('de.gematik.fhir.resource');
+  expect(message.getContent()['org.carehub.referral']).toMatchObject({ fhir: 'thread' });
+  expect(message.getContent()['body']).toMatch(/^Referral: Ole Nielsen – Home-care assessment\n/);
+  expect(message.getContent()['body']).toContain("(shortened: the whole text is in the referral's FHIR)");
+  expect(message.getContent()['body']).toContain('The referral as FHIR follows in this thread as a file.');
+
+  const file = await gp.waitForEvent('the FHIR file in the thread', (e) => e.getContent()['msgtype'] === 'm.file' && e.getContent()['m.relates_to']?.event_id === message.getId());
+  expect(file.getContent()).toMatchObject({ info: { mimetype: 'application/fhir+json' }, 'de.gematik.fhir.structure_definition': { type: 'Bundle' }, 'org.carehub.referral': { task: `Task/${taskId}` } });
+  const payload = JSON.parse((await gp.downloadFile(file.getContent())).toString()) as Bundle;
+  const sent = payload.entry!.find((e) => e.resource?.resourceType === 'ServiceRequest')!.resource as ServiceRequest;
+  expect(sent.note?.[0]?.text).toBe(note);
+  expect((await deliveredTask(taskId)).status).toBe('requested');
 });
