@@ -66,7 +66,8 @@ const isRoomEventSend = (input: Parameters<typeof fetch>[0], init: RequestInit |
  *
  * Room events are the exception: they leave one at a time, and writing the whole store before
  * each cost 6–28 ms of every send (the referral benchmark). What a crash can lose there is the
- * last steps of a room's outbound Megolm session, which `discardOutboundSessions` makes harmless.
+ * last steps of a room's outbound Megolm session, which ReferralRooms makes harmless by starting a
+ * new session in each room before its first send in this process.
  */
 function durableFetch(deviceStore: BotDeviceStore, observe?: BotClientOptions['observeRequest']): typeof fetch {
   return async (input, init) => {
@@ -74,24 +75,6 @@ function durableFetch(deviceStore: BotDeviceStore, observe?: BotClientOptions['o
     if (init?.method && init.method !== 'GET' && !isRoomEventSend(input, init)) await deviceStore.flushIfStale();
     return fetch(input, init);
   };
-}
-
-/**
- * Starts a new outbound Megolm session in every encrypted room at start-up. The device store may
- * hold an outbound session a few messages behind what the homeserver saw (room sends do not wait
- * for it, see `durableFetch`); reusing it would repeat message indexes, which clients refuse as a
- * replay. A new session is shared with the room's members (Olm, stored before it leaves) before
- * the next message.
- */
-async function discardOutboundSessions(client: MatrixClient): Promise<number> {
-  const crypto = client.getCrypto()!;
-  let discarded = 0;
-  for (const room of client.getRooms()) {
-    if (room.getMyMembership() !== 'join' || !(await crypto.isEncryptionEnabledInRoom(room.roomId))) continue;
-    await crypto.forceDiscardSession(room.roomId);
-    discarded++;
-  }
-  return discarded;
 }
 
 function waitForFirstSync(client: MatrixClient): Promise<void> {
@@ -207,8 +190,7 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
   });
   await firstSync;
   await showAs(client, { displayName: options.displayName, avatarUrl: options.avatarUrl }, options.logger);
-  const rooms = await discardOutboundSessions(client);
-  options.logger.info({ deviceId: session.deviceId, rooms }, 'bot device synced');
+  options.logger.info({ deviceId: session.deviceId }, 'bot device synced');
   return {
     client,
     deviceId: session.deviceId,

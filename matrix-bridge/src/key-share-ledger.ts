@@ -12,6 +12,7 @@ export interface WithheldKey {
 const REMEMBERED = 10_000;
 
 const WITHHELD_PATH = /\/sendToDevice\/m\.room_key\.withheld\/[^/?]+/;
+const OLM_PATH = /\/sendToDevice\/m\.room\.encrypted\/[^/?]+/;
 const ROOM_SEND_PATH = /\/rooms\/([^/]+)\/send\/m\.room\.encrypted\/([^/?]+)/;
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
@@ -29,6 +30,8 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
 export class KeyShareLedger {
   private readonly sessionByTxn = new Map<string, string>();
   private readonly withheldBySession = new Map<string, WithheldKey[]>();
+  /** Every Olm-encrypted to-device message so far (room keys among them), in order: "user\ndevice". */
+  private readonly olmSent: string[] = [];
 
   constructor(private readonly logger: Logger) {}
 
@@ -36,6 +39,7 @@ export class KeyShareLedger {
   readonly observe = (url: string, init: RequestInit | undefined): void => {
     if (init?.method !== 'PUT' || typeof init.body !== 'string') return;
     if (WITHHELD_PATH.test(url)) this.onWithheld(init.body);
+    if (OLM_PATH.test(url)) this.onOlm(init.body);
     const send = ROOM_SEND_PATH.exec(url);
     if (send) this.onRoomSend(decodeURIComponent(send[1]!), decodeURIComponent(send[2]!), init.body);
   };
@@ -48,6 +52,27 @@ export class KeyShareLedger {
   /** Who the session was withheld from so far (it is withheld once per device, at its first use). */
   withheldIn(roomId: string, sessionId: string): readonly WithheldKey[] {
     return this.withheldBySession.get(`${roomId}\n${sessionId}`) ?? [];
+  }
+
+  /** A mark to pass to `olmRecipientsSince`. */
+  olmMark(): number {
+    return this.olmSent.length;
+  }
+
+  /**
+   * The devices that were sent an Olm message since `mark`. Around a send under a fresh Megolm
+   * session that nothing else runs beside, these are the devices that got its room key.
+   */
+  olmRecipientsSince(mark: number): Set<string> {
+    return new Set(this.olmSent.slice(mark));
+  }
+
+  private onOlm(body: string): void {
+    const { messages } = JSON.parse(body) as { messages?: Record<string, Record<string, unknown>> };
+    for (const [userId, devices] of Object.entries(messages ?? {})) {
+      for (const deviceId of Object.keys(devices)) this.olmSent.push(`${userId}\n${deviceId}`);
+    }
+    if (this.olmSent.length > REMEMBERED * 10) this.olmSent.splice(0, REMEMBERED);
   }
 
   private onRoomSend(roomId: string, txnId: string, body: string): void {

@@ -69,6 +69,16 @@ export class ReferralRooms {
    * DEVICE_CACHE_MS passes): asking the crypto store on every delivery cost the referral benchmark.
    */
   private readonly deviceCache = new Map<string, { devices: RecipientDevice[]; at: number }>();
+  /**
+   * Rooms this process has sent into. Before its first send into a room the bot starts a new
+   * Megolm session there: the device store may hold the room's outbound session a few messages
+   * behind what the homeserver saw (room sends do not wait for it), and reusing it would repeat
+   * message indexes, which clients refuse as a replay. (Doing this for every room right after
+   * the first sync missed them all: matrix-js-sdk reports the sync before the rooms are in it.)
+   */
+  private readonly sentInto = new Set<string>();
+  /** For sends made alone under a fresh session, by transaction id: the devices that got its key. */
+  private readonly sharedWith = new Map<string, Set<string>>();
 
   constructor(
     private readonly bot: MatrixClient,
@@ -189,8 +199,20 @@ export class ReferralRooms {
     await crypto.forceDiscardSession(roomId);
     try {
       if (audience.kind === 'every-device') crypto.setDeviceIsolationMode(new AllDevicesIsolationMode(false));
-      else room.getEncryptionTargetMembers = async () => (await targets()).filter((m) => audience.userIds.includes(m.userId) || m.userId === botId);
-      return await this.send(roomId, eventType, content, txnId);
+      else {
+        // A key shared with nobody would still send: each of the audience must be a member the bot's sync knows.
+        const members = new Set((await targets()).map((m) => m.userId));
+        const unknown = audience.userIds.filter((u) => !members.has(u));
+        if (unknown.length > 0) throw new Error(`room ${roomId}: ${unknown.join(', ')} not among the members in the bot's sync yet; not sent`);
+        room.getEncryptionTargetMembers = async () => (await targets()).filter((m) => audience.userIds.includes(m.userId) || m.userId === botId);
+      }
+      const mark = this.options.ledger?.olmMark();
+      const eventId = await this.send(roomId, eventType, content, txnId);
+      if (mark !== undefined) {
+        this.sharedWith.set(txnId, this.options.ledger!.olmRecipientsSince(mark));
+        if (this.sharedWith.size > 1000) this.sharedWith.delete(this.sharedWith.keys().next().value!);
+      }
+      return eventId;
     } finally {
       room.getEncryptionTargetMembers = targets;
       crypto.setDeviceIsolationMode(this.options.keySharing === 'all' ? new AllDevicesIsolationMode(false) : new OnlySignedDevicesIsolationMode());
@@ -199,6 +221,11 @@ export class ReferralRooms {
   }
 
   private async send(roomId: string, eventType: string, content: object, txnId: string): Promise<string> {
+    await this.waitUntilInSync(roomId);
+    if (!this.sentInto.has(roomId)) {
+      await this.bot.getCrypto()!.forceDiscardSession(roomId);
+      this.sentInto.add(roomId);
+    }
     try {
 
       const { event_id } = await this.bot.sendEvent(roomId, eventType as never, content as never, txnId);
@@ -260,9 +287,12 @@ export class ReferralRooms {
   async reachOf(roomId: string, txnId: string, userIds: string[]): Promise<DeviceReach[]> {
     const sessionId = this.options.ledger?.sessionOf(roomId, txnId);
     const withheld = sessionId ? this.options.ledger!.withheldIn(roomId, sessionId) : [];
+    const shared = this.sharedWith.get(txnId);
     return (await this.devicesOf(userIds)).map((device) => {
       const refused = withheld.find((w) => w.userId === device.userId && w.deviceId === device.deviceId);
       if (refused) return { ...device, readable: false, reason: refused.code };
+      // A send made alone under a fresh session: only the devices sent an Olm message during it have its key.
+      if (shared && !shared.has(`${device.userId}\n${device.deviceId}`)) return { ...device, readable: false, reason: 'not-shared' };
       return device.readable ? device : { ...device, reason: 'm.unverified' };
     });
   }
