@@ -137,6 +137,24 @@ async function showAs(client: MatrixClient, profile: { displayName?: string | un
   }
 }
 
+/**
+ * Waits until every room the homeserver says the bot has joined is in the client: sends and the
+ * start-up replay of missed answers need them, with their members. A sync that came back without
+ * them (see syncFilterWithTimelineLimit) is caught up by the next ones.
+ */
+async function untilJoinedRoomsSynced(client: MatrixClient, logger: Logger, timeoutMs = 30_000): Promise<void> {
+  const { joined_rooms: joined } = await client.getJoinedRooms();
+  const deadline = Date.now() + timeoutMs;
+  const missing = () => joined.filter((roomId) => client.getRoom(roomId)?.getMyMembership() !== 'join');
+  while (missing().length > 0) {
+    if (Date.now() > deadline) {
+      logger.warn({ missing: missing().length, joined: joined.length }, "some joined rooms are not in the bot's sync yet; going on, sends into them wait for them");
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function startBotClient(options: BotClientOptions): Promise<BotClient> {
   quietSdkGlobalLogger();
   const deviceStore = await BotDeviceStore.open(
@@ -189,6 +207,7 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
     filter: syncFilterWithTimelineLimit(session.userId, SYNC_TIMELINE_LIMIT),
   });
   await firstSync;
+  await untilJoinedRoomsSynced(client, options.logger);
   await showAs(client, { displayName: options.displayName, avatarUrl: options.avatarUrl }, options.logger);
   options.logger.info({ deviceId: session.deviceId }, 'bot device synced');
   return {
