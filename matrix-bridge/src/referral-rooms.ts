@@ -73,8 +73,8 @@ export class ReferralRooms {
    * Rooms this process has sent into. Before its first send into a room the bot starts a new
    * Megolm session there: the device store may hold the room's outbound session a few messages
    * behind what the homeserver saw (room sends do not wait for it), and reusing it would repeat
-   * message indexes, which clients refuse as a replay. (Doing this for every room right after
-   * the first sync missed them all: matrix-js-sdk reports the sync before the rooms are in it.)
+   * message indexes, which clients refuse as a replay. Done here, at the first send, rather than
+   * for every room at start-up: a room counts from the moment it is used, whatever the sync did.
    */
   private readonly sentInto = new Set<string>();
   /** For sends made alone under a fresh session, by transaction id: the devices that got its key. */
