@@ -156,6 +156,30 @@ describe('an integrator creates and reads resources with a stock FHIR client', (
     expect(await storedCounts()).toEqual(before);
   });
 
+  test('$validate also works at the system level, with the mode and profile parameters', async () => {
+    const post = async (path: string, body: unknown) => {
+      const response = await fetch(`${hub.baseUrl}/fhir/${path}`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
+      return { status: response.status, outcome: (await response.json()) as OperationOutcome };
+    };
+    const before = await storedCounts();
+    const valid = await post('$validate', { resourceType: 'Patient', birthDate: '1948-03-14' });
+    expect(valid).toMatchObject({ status: 200, outcome: { issue: [{ severity: 'information', diagnostics: 'the Patient is valid' }] } });
+    expect((await post('$validate', { resourceType: 'Patient', birthDate: 'soon' })).outcome.issue[0]).toMatchObject({ severity: 'error', expression: ['Patient.birthDate'] });
+    // mode=update needs an id; the parameter may come in the Parameters or in the query.
+    const update = await post('$validate', { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient' } }, { name: 'mode', valueCode: 'update' }] });
+    expect(update.outcome.issue[0]).toMatchObject({ severity: 'error', expression: ['Patient.id'] });
+    expect((await post('Patient/$validate?mode=update', { resourceType: 'Patient', id: 'p1' })).outcome.issue[0]!.severity).toBe('information');
+    expect((await post('$validate?mode=delete', { resourceType: 'Patient' })).status).toBe(400);
+    // profile: a Task checked against CareHub's referral Task profile (requester and owner required).
+    const profile = 'http://carehub.example.org/fhir/StructureDefinition/carehub-referral-task';
+    const task = { resourceType: 'Task', status: 'requested', intent: 'proposal' };
+    expect((await post('$validate', task)).outcome.issue[0]!.severity).toBe('information');
+    const profiled = await post('$validate', { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: task }, { name: 'profile', valueUri: profile }] });
+    expect(profiled.status).toBe(200);
+    expect(profiled.outcome.issue.some((i) => i.severity === 'error')).toBe(true);
+    expect(await storedCounts()).toEqual(before);
+  });
+
   test("operators scrape request counts from /metrics, on the operator's listener", async () => {
     await fhir.read('Practitioner', 'missing').catch(() => undefined);
     const text = await (await fetch(`${hub.operatorUrl}/metrics`)).text();

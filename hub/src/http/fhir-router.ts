@@ -16,6 +16,7 @@ import { parseSearchRequest } from '../search/search-request.js';
 import { runSearch } from '../search/run-search.js';
 import { ifMatchVersion, preferredReturn } from './request-headers.js';
 import { capabilityStatement } from './capability-statement.js';
+import { validateOperation } from './validate-operation.js';
 import { sendFhirJson, sendResource } from './fhir-json.js';
 
 interface FhirRouterOptions {
@@ -71,6 +72,9 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
 
   router.get('/metadata', (_req, res) => sendResource(res, 200, capabilityStatement(publicBaseUrl, version)));
 
+  // $validate at the system level: the type is the resource's own.
+  router.post('/$validate', (req, res) => sendResource(res, 200, validateOperation(req.body, req.query)));
+
   // transaction and batch: POST [base] with a Bundle.
   router.post('/', async (req, res) => {
     const body = req.body as Partial<Bundle> | undefined;
@@ -110,22 +114,9 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   });
   router.post('/:type/_search', (req, res) => search(req, res, (req.body ?? {}) as Record<string, string | string[]>));
 
-  /**
-   * $validate (FHIR R4 resource-operation-validate): checks a resource without storing it.
-   * Answers 200 with an OperationOutcome whether it is valid or not; the issues say why.
-   * The body is the resource, or a Parameters resource with it in a "resource" parameter.
-   */
+  // $validate (FHIR R4 resource-operation-validate) at the type level; the system level is above.
   router.post('/:type/$validate', (req, res) => {
-    const type = supportedType(req.params.type);
-    const body = req.body as { resourceType?: string; parameter?: Array<{ name: string; resource?: unknown }> };
-    const candidate = body?.resourceType === 'Parameters' ? body.parameter?.find((p) => p.name === 'resource')?.resource : body;
-    try {
-      parseIncomingResource(candidate, type);
-      sendResource(res, 200, informationOutcome(`the ${type} is valid`));
-    } catch (error) {
-      if (!(error instanceof FhirError) || error.status >= 500) throw error;
-      sendResource(res, 200, error.outcome);
-    }
+    sendResource(res, 200, validateOperation(req.body, req.query, supportedType(req.params.type)));
   });
 
   // create: POST [base]/[type]
