@@ -10,11 +10,12 @@ export function isFhirId(id: unknown): id is string {
   return typeof id === 'string' && FHIR_ID.test(id);
 }
 
-/** How a refused id is shown back: quoted, and cut short so a huge id does not make a huge answer. */
-function shown(id: unknown): string {
+/** How a refused id is shown back: quoted, and cut short so a huge id does not make a huge answer; with its length. */
+export function shownId(id: unknown): string {
   if (typeof id !== 'string') return `a ${id === null ? 'null' : typeof id}`;
-  return JSON.stringify(id.length > 70 ? `${id.slice(0, 64)}…` : id);
+  return `${JSON.stringify(id.length > 70 ? `${id.slice(0, 64)}…` : id)} (${id.length} characters)`;
 }
+
 
 /**
  * Refuses (400) anything that is not a FHIR id, naming the element (`expression`, e.g.
@@ -24,6 +25,5 @@ function shown(id: unknown): string {
  */
 export function assertFhirId(id: unknown, expression: string, where = expression): asserts id is string {
   if (isFhirId(id)) return;
-  const length = typeof id === 'string' ? ` (${id.length} characters)` : '';
-  throw badRequest(`${where} ${shown(id)}${length} is not a FHIR id: 1 to 64 of A-Z, a-z, 0-9, "-" and "."`, [expression]);
+  throw badRequest(`${where} ${shownId(id)} is not a FHIR id: 1 to 64 of A-Z, a-z, 0-9, "-" and "."`, [expression]);
 }

@@ -1,6 +1,5 @@
 import type { Resource } from 'fhir/r4.js';
 import { profileIssues } from '../../../fhir-profiles/src/carehub-profiles.js';
-import { assertFhirId } from './fhir-id.js';
 import { assertJsonWithinLimits } from './json-limits.js';
 import { badRequest, FhirError, issue } from './operation-outcome.js';
 import { assertValidResource, boundedIssues } from './resource-validator.js';
@@ -28,23 +27,11 @@ export function parseIncomingResource(body: unknown, expectedType?: string): Res
   // resource is held to the same limits as a body.
   assertJsonWithinLimits(body, resourceType);
   const resource = body as Resource;
-  assertIdsAreFhirIds(resource);
+  // Ids (also of contained resources) are among what the validator checks (validation/resource-ids.ts).
   assertValidResource(resource);
   const profileErrors = profileIssues(resource);
   if (profileErrors.length > 0) throw new FhirError(422, boundedIssues(profileErrors));
   return resource;
 }
 
-/**
- * The resource's id, when it has one, and its contained resources' ids are FHIR ids (FHIR R4
- * datatypes.html#id); the base validator does not check the pattern.
- */
-function assertIdsAreFhirIds(resource: Resource): void {
-  if (resource.id !== undefined) assertFhirId(resource.id, `${resource.resourceType}.id`);
-  const contained: unknown = (resource as { contained?: unknown }).contained;
-  if (!Array.isArray(contained)) return;
-  contained.forEach((inner: unknown, index) => {
-    const id = typeof inner === 'object' && inner !== null ? (inner as { id?: unknown }).id : undefined;
-    if (id !== undefined) assertFhirId(id, `${resource.resourceType}.contained[${index}].id`);
-  });
-}
+

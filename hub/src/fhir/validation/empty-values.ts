@@ -1,0 +1,19 @@
+import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
+import { issue } from '../operation-outcome.js';
+import { forEachJsonElement } from './json-elements.js';
+
+/**
+ * No array and no object is empty (FHIR R4 json.html: "Objects are never empty"; an array that
+ * is present has at least one item): an element without values is left out, not sent empty.
+ */
+export function emptyValueIssues(resource: Resource): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  forEachJsonElement(resource, resource.resourceType, ({ value, path }) => {
+    if (Array.isArray(value)) {
+      if (value.length === 0) issues.push(issue('structure', `${path} is an empty array: leave the element out if it has no values`, [path]));
+    } else if (Object.keys(value as object).length === 0) {
+      issues.push(issue('structure', `${path} is an empty object: leave the element out if it has no content`, [path]));
+    }
+  });
+  return issues;
+}

@@ -1,0 +1,22 @@
+import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
+import { isFhirId, shownId } from '../fhir-id.js';
+import { issue } from '../operation-outcome.js';
+import { forEachJsonElement, isResourceObject } from './json-elements.js';
+
+function idIssue(id: unknown, path: string): OperationOutcomeIssue {
+  return issue('value', `the resource id ${shownId(id)} is not a FHIR id: 1 to 64 of A-Z, a-z, 0-9, "-" and "."`, [path]);
+}
+
+/**
+ * The ids of the resource and of every resource inside it (contained, Bundle entries,
+ * Parameters) match the FHIR id pattern (FHIR R4 datatypes.html#id): a resource stored under
+ * another id could not be read back by URL.
+ */
+export function resourceIdIssues(resource: Resource): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  if (resource.id !== undefined && !isFhirId(resource.id)) issues.push(idIssue(resource.id, `${resource.resourceType}.id`));
+  forEachJsonElement(resource, resource.resourceType, ({ value, path }) => {
+    if (isResourceObject(value) && value.id !== undefined && !isFhirId(value.id)) issues.push(idIssue(value.id, `${path}.id`));
+  });
+  return issues;
+}
