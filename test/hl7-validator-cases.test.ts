@@ -5,8 +5,8 @@ import { FhirError } from '../hub/src/fhir/operation-outcome.js';
 import { assertValidResource, loadFhirDefinitions } from '../hub/src/fhir/resource-validator.js';
 
 // HL7's own validator test cases (R4 base specification), with the Java validator's verdicts:
-// ../shared/fhir-test-cases/README.md. No hub, database or homeserver: the validator alone.
-const CASES_DIR = new URL('../../shared/fhir-test-cases/', import.meta.url);
+// test/fixtures/hl7-validator-cases/ (a copy of ../shared/fhir-test-cases). No hub, database or homeserver: the validator alone.
+const CASES_DIR = new URL('./fixtures/hl7-validator-cases/', import.meta.url);
 
 interface Hl7Case {
   name: string;
