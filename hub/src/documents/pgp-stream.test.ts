@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { closePgpWorkers, decryptFromStorage, encryptForStorage, PgpStreamError, storageKeyIdOf } from './pgp-stream.js';
 import { createStorageKey, loadStorageKeyring, type StorageKeyring } from './storage-keyring.js';
@@ -157,29 +156,25 @@ test('after a key rotation new content goes to the new key and content under the
 
 test('the event loop keeps serving while a 64 MB document is encrypted', async () => {
   const document = randomBytes(64 * MB);
-  const delay = monitorEventLoopDelay({ resolution: 10 });
   const tickTimes: number[] = [];
   const ticker = setInterval(() => tickTimes.push(performance.now()), 10);
-  delay.enable();
   const started = performance.now();
   let ciphertextBytes = 0;
   for await (const chunk of encryptForStorage(keyring, streamOf(document))) ciphertextBytes += (chunk as Buffer).length;
   const ended = performance.now();
-  delay.disable();
   clearInterval(ticker);
 
   expect(ciphertextBytes).toBeGreaterThan(document.length);
-  // Not a benchmark, and no absolute time limit (a busy CI machine stretches every gap): the
-  // OpenPGP work runs on another thread, so a timer on this one keeps firing all along, and no
-  // pause is more than a fraction of the whole. (Done on this thread, the encryption of an
-  // in-memory stream is one unbroken chain of promise jobs: no timer fires until it is over, and
-  // the one pause is the whole encryption.)
+  // Not a benchmark, and no time limit: the OpenPGP work runs on another thread, so a timer on
+  // this one keeps firing all along, in both halves of the encryption. Done on this thread, the
+  // encryption of an in-memory stream is one unbroken chain of promise jobs: no timer fires until
+  // it is over. (The longest pause is not compared: on a 2-core machine running other test files
+  // beside this one, pauses of half the run were seen with the work off this thread: starved,
+  // not blocked.)
   const ticks = tickTimes.filter((t) => t > started && t < ended);
-  const instants = [started, ...ticks, ended];
-  const longestGap = Math.max(...instants.slice(1).map((t, i) => t - instants[i]!));
+  const middle = (started + ended) / 2;
   expect(ticks.length).toBeGreaterThanOrEqual(5);
-  expect(longestGap).toBeLessThan((ended - started) / 2);
-  expect(delay.max / 1e6).toBeLessThan((ended - started) / 2);
+  expect(ticks.some((t) => t < middle) && ticks.some((t) => t >= middle)).toBe(true);
 });
 
 test('a reader that stops reading stops the work: the worker does not swallow the whole input', async () => {
