@@ -62,7 +62,7 @@ function agreement(judged: Array<{ hl7: Hl7Case; hub: HubVerdict }>): { agreed: 
  * The agreement the hub has reached on the cases that need no terminology server. A ratchet:
  * raise it whenever a check makes more cases agree, never lower it. Issue #13's target is 95%.
  */
-const AGREED_WITHOUT_TERMINOLOGY_AT_LEAST = 46; // of 57 (80.7%): ids, empty values, contained references, extensions
+const AGREED_WITHOUT_TERMINOLOGY_AT_LEAST = 47; // of 57 (82.5%): ids, empty values, contained references, extensions, Bundle fullUrls
 
 describe("the hub's validator judges HL7's R4 validator test cases as HL7's validator does", () => {
   const judged = cases.map((hl7) => ({ hl7, hub: hubVerdict(readFileSync(new URL(hl7.file, CASES_DIR), 'utf8')) }));

@@ -4,6 +4,7 @@ import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
 import { carehubProfiles } from '../../../fhir-profiles/src/carehub-profiles.js';
 import { FhirError } from './operation-outcome.js';
 import { containedReferenceIssues } from './validation/contained-references.js';
+import { bundleFullUrlIssues } from './validation/bundle-full-urls.js';
 import { emptyValueIssues } from './validation/empty-values.js';
 import { coreExtensionDefinitions } from './validation/core-extensions.js';
 import { extensionIssues } from './validation/extensions.js';
@@ -58,6 +59,7 @@ const JSON_CHECKS: ReadonlyArray<(resource: Resource) => OperationOutcomeIssue[]
   emptyValueIssues,
   containedReferenceIssues,
   extensionIssues,
+  bundleFullUrlIssues,
 ];
 
 /**
