@@ -166,15 +166,12 @@ test('the event loop keeps serving while a 64 MB document is encrypted', async (
 
   expect(ciphertextBytes).toBeGreaterThan(document.length);
   // Not a benchmark, and no time limit: the OpenPGP work runs on another thread, so a timer on
-  // this one keeps firing all along, in both halves of the encryption. Done on this thread, the
-  // encryption of an in-memory stream is one unbroken chain of promise jobs: no timer fires until
-  // it is over. (The longest pause is not compared: on a 2-core machine running other test files
-  // beside this one, pauses of half the run were seen with the work off this thread: starved,
-  // not blocked.)
+  // this one keeps firing while it goes on. Done on this thread, the encryption of an in-memory
+  // stream is one unbroken chain of promise jobs: no timer fires at all until it is over. (How the
+  // ticks spread is not compared: on a 2-core machine running other test files beside this one,
+  // this thread was starved for more than half the run, twice, with the work off it.)
   const ticks = tickTimes.filter((t) => t > started && t < ended);
-  const middle = (started + ended) / 2;
   expect(ticks.length).toBeGreaterThanOrEqual(5);
-  expect(ticks.some((t) => t < middle) && ticks.some((t) => t >= middle)).toBe(true);
 });
 
 test('a reader that stops reading stops the work: the worker does not swallow the whole input', async () => {
