@@ -1,11 +1,10 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { ServiceRequest, Task } from 'fhir/r4.js';
 import { renderReferralEdit } from '../../../matrix-bridge/src/referral-message.js';
 import type { OutboxJobData } from '../queue/queues.js';
-import { findResource } from '../store/resource-store.js';
 import type { MatrixDeliveryDeps } from './deliver-referral.js';
 import { completeWithSentEvents, referralRoomFor } from './referral-delivery-record.js';
 import { renderReferralFor } from './referral-fhir-payload.js';
+import { findReferral } from './referral-view.js';
 import { sendReferralEvents } from './send-referral.js';
 
 /**
@@ -19,10 +18,9 @@ export function deliverReferralEdit({ db, rooms, logger }: MatrixDeliveryDeps) {
     const { outboxId, taskId } = job.data;
     const delivery = await referralRoomFor(db, outboxId, taskId);
     if (!delivery) return 'nothing to send';
-    const task = await findResource<Task & { id: string }>(db, 'Task', taskId);
-    const requestId = task?.focus?.reference?.replace(/^ServiceRequest\//, '');
-    const request = requestId ? await findResource<ServiceRequest & { id: string }>(db, 'ServiceRequest', requestId) : undefined;
-    if (!task || !request) throw new UnrecoverableError(`Task/${taskId} or its ServiceRequest is gone`);
+    const referral = await findReferral(db, taskId);
+    if (!referral) throw new UnrecoverableError(`Task/${taskId} or its ServiceRequest is gone`);
+    const { task, request } = referral;
 
     const rendered = await renderReferralFor(db, task, request, 'Referral (updated)');
     const edit = renderReferralEdit(delivery.messageEventId, rendered.content);

@@ -1,15 +1,16 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { ServiceRequest, Task } from 'fhir/r4.js';
+import type { Task } from 'fhir/r4.js';
 import { renderReferralResend } from '../../../matrix-bridge/src/referral-message.js';
 import type { OutboxJobData } from '../queue/queues.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import { markOutboxRowCompleted } from '../store/outbox.js';
-import { findResource, readResourceForUpdate, updateResource } from '../store/resource-store.js';
+import { readResourceForUpdate, updateResource } from '../store/resource-store.js';
 import { FINISHED_STATUSES } from '../workflow/task-transitions.js';
 import { applyWriteEffects } from '../workflow/write-effects.js';
 import type { MatrixDeliveryDeps } from './deliver-referral.js';
 import { completeWithSentEvents, matrixTxnIdFor, referralRoomFor } from './referral-delivery-record.js';
 import { renderReferralFor } from './referral-fhir-payload.js';
+import { findReferral } from './referral-view.js';
 import { recordReach, removeWaitingReader } from './referral-readers.js';
 import { sendReferralEvents } from './send-referral.js';
 import { markTaskReadable } from './task-delivery-status.js';
@@ -26,10 +27,9 @@ export function deliverReferralResend({ db, rooms, logger }: MatrixDeliveryDeps)
     const { outboxId, taskId, userId } = job.data;
     const delivery = await referralRoomFor(db, outboxId, taskId);
     if (!delivery) return 'nothing to send';
-    const task = await findResource<Task & { id: string }>(db, 'Task', taskId);
-    const requestId = task?.focus?.reference?.replace(/^ServiceRequest\//, '');
-    const request = requestId ? await findResource<ServiceRequest & { id: string }>(db, 'ServiceRequest', requestId) : undefined;
-    if (!task || !request) throw new UnrecoverableError(`Task/${taskId} or its ServiceRequest is gone`);
+    const referral = await findReferral(db, taskId);
+    if (!referral) throw new UnrecoverableError(`Task/${taskId} or its ServiceRequest is gone`);
+    const { task, request } = referral;
     const stillRecipient = (await resolveMatrixRecipients(db, task.owner)).includes(userId);
     if (FINISHED_STATUSES.has(task.status) || !stillRecipient) {
       await removeWaitingReader(db, taskId, userId);

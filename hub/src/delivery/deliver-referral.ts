@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { ServiceRequest, Task } from 'fhir/r4.js';
+import type { Task } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import type { ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js';
 import { renderUnreadableNotice } from '../../../matrix-bridge/src/room-notice.js';
@@ -8,9 +8,10 @@ import type { OutboxJobData } from '../queue/queues.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import type { Database } from '../store/database.js';
 import { addOutboxRow, isOutboxRowOpen, markOutboxRowCompleted } from '../store/outbox.js';
-import { findResource, readResourceForUpdate, updateResource } from '../store/resource-store.js';
+import { readResourceForUpdate, updateResource } from '../store/resource-store.js';
 import { completeWithSentEvents, matrixTxnIdFor } from './referral-delivery-record.js';
 import { renderReferralFor } from './referral-fhir-payload.js';
+import { findReferral } from './referral-view.js';
 import { addWaitingReaders, recordReach, usersWithoutReadableDevice } from './referral-readers.js';
 import { sendReferralEvents } from './send-referral.js';
 import { applyWriteEffects } from '../workflow/write-effects.js';
@@ -43,10 +44,9 @@ export function deliverReferral({ db, rooms, logger }: MatrixDeliveryDeps) {
     const { outboxId, taskId } = job.data;
     if (!(await isOutboxRowOpen(db, outboxId))) return 'already delivered';
 
-    const task = await findResource<Task & { id: string }>(db, 'Task', taskId);
-    const requestId = task?.focus?.reference?.replace(/^ServiceRequest\//, '');
-    const request = requestId ? await findResource<ServiceRequest & { id: string }>(db, 'ServiceRequest', requestId) : undefined;
-    if (!task || !request) throw new UnrecoverableError(`Task/${taskId} or its ServiceRequest is gone`);
+    const referral = await findReferral(db, taskId);
+    if (!referral) throw new UnrecoverableError(`Task/${taskId} or its ServiceRequest is gone`);
+    const { task, request } = referral;
     if (NOT_TO_DELIVER.has(task.status)) {
       await markOutboxRowCompleted(db, outboxId);
       logger.info({ outboxId, taskId, status: task.status }, 'referral not delivered: withdrawn before delivery');

@@ -1,22 +1,20 @@
 import type { Job } from 'bullmq';
-import type { ServiceRequest, Task } from 'fhir/r4.js';
 import { EventType } from 'matrix-js-sdk';
 import { referralLabel } from '../../../matrix-bridge/src/referral-message.js';
 import { renderNotice, renderProcessingStatus } from '../../../matrix-bridge/src/room-notice.js';
 import type { OutboxJobData } from '../queue/queues.js';
 import type { Queryable } from '../store/database.js';
-import { findResource } from '../store/resource-store.js';
 import type { MatrixDeliveryDeps } from './deliver-referral.js';
 import { isOutboxRowOpen } from '../store/outbox.js';
 import { completeWithSentEvents, matrixTxnIdFor, referralRoomFor, type SentEvent } from './referral-delivery-record.js';
-import { buildReferralView } from './referral-view.js';
+import { buildReferralView, findPatientOf, findReferral } from './referral-view.js';
 
 /** "Referral: <patient> – <request>", so a notice says which referral it is about (in its encrypted text). */
 async function referralLine(db: Queryable, taskId: string): Promise<string | undefined> {
-  const task = await findResource<Task & { id: string }>(db, 'Task', taskId);
-  const requestId = task?.focus?.reference?.replace(/^ServiceRequest\//, '');
-  const request = requestId ? await findResource<ServiceRequest & { id: string }>(db, 'ServiceRequest', requestId) : undefined;
-  return task && request ? `Referral: ${referralLabel(await buildReferralView(db, task, request))}` : undefined;
+  const referral = await findReferral(db, taskId);
+  if (!referral) return undefined;
+  const { task, request } = referral;
+  return `Referral: ${referralLabel(await buildReferralView(db, task, request, await findPatientOf(db, request)))}`;
 }
 
 /**

@@ -2,10 +2,8 @@ import type { Bundle, Patient, ServiceRequest, Task } from 'fhir/r4.js';
 import type { FileMessageContent } from '../../../matrix-bridge/src/matrix-media.js';
 import { renderReferralMessage, type ReferralMessageContent, type ReferralView } from '../../../matrix-bridge/src/referral-message.js';
 import type { ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js';
-import { parseReference } from '../fhir/references.js';
 import type { Queryable } from '../store/database.js';
-import { findResource } from '../store/resource-store.js';
-import { buildReferralView } from './referral-view.js';
+import { buildReferralView, findPatientOf } from './referral-view.js';
 
 export const FHIR_JSON = 'application/fhir+json';
 
@@ -14,9 +12,7 @@ export const FHIR_JSON = 'application/fhir+json';
  * Task, its ServiceRequest and the patient, carried in the referral message's encrypted content
  * (the way gematik's TI-Messenger carries FHIR in rooms, MSC4302).
  */
-export async function buildReferralPayload(db: Queryable, task: Task & { id: string }, request: ServiceRequest & { id: string }): Promise<Bundle> {
-  const subject = parseReference(request.subject);
-  const patient = subject?.type === 'Patient' ? await findResource<Patient>(db, 'Patient', subject.id) : undefined;
+export function buildReferralPayload(task: Task & { id: string }, request: ServiceRequest & { id: string }, patient: Patient | undefined): Bundle {
   const resources = [task, request, ...(patient ? [patient] : [])];
   return {
     resourceType: 'Bundle',
@@ -48,7 +44,8 @@ export async function renderReferralFor(
   request: ServiceRequest & { id: string },
   heading?: Parameters<typeof renderReferralMessage>[3],
 ): Promise<RenderedReferral> {
-  const [view, bundle] = await Promise.all([buildReferralView(db, task, request), buildReferralPayload(db, task, request)]);
+  const patient = await findPatientOf(db, request);
+  const [view, bundle] = [await buildReferralView(db, task, request, patient), buildReferralPayload(task, request, patient)];
   return { view, bundle, content: renderReferralMessage(view, bundle, REFERRAL_PAYLOAD_STRUCTURE, heading) };
 }
 

@@ -36,10 +36,28 @@ async function displayOf(db: Queryable, reference: Reference | undefined): Promi
   return reference.reference;
 }
 
-/** Gathers what the GP's message shows from the Task, its ServiceRequest and the directory. */
-export async function buildReferralView(db: Queryable, task: Task & { id: string }, request: ServiceRequest & { id: string }): Promise<ReferralView> {
+/** A referral as stored: the Task and the ServiceRequest it is about (its focus). */
+export interface StoredReferral {
+  task: Task & { id: string };
+  request: ServiceRequest & { id: string };
+}
+
+/** The Task and its ServiceRequest, or undefined when either is gone. */
+export async function findReferral(db: Queryable, taskId: string): Promise<StoredReferral | undefined> {
+  const task = await findResource<Task & { id: string }>(db, 'Task', taskId);
+  const requestId = task?.focus?.reference?.replace(/^ServiceRequest\//, '');
+  const request = requestId ? await findResource<ServiceRequest & { id: string }>(db, 'ServiceRequest', requestId) : undefined;
+  return task && request ? { task, request } : undefined;
+}
+
+/** The patient a ServiceRequest is for, when its subject is a stored Patient. */
+export async function findPatientOf(db: Queryable, request: ServiceRequest): Promise<Patient | undefined> {
   const subject = parseReference(request.subject);
-  const patient = subject?.type === 'Patient' ? await findResource<Patient>(db, 'Patient', subject.id) : undefined;
+  return subject?.type === 'Patient' ? findResource<Patient>(db, 'Patient', subject.id) : undefined;
+}
+
+/** Gathers what the GP's message shows from the Task, its ServiceRequest, its patient and the directory. */
+export async function buildReferralView(db: Queryable, task: Task & { id: string }, request: ServiceRequest & { id: string }, patient: Patient | undefined): Promise<ReferralView> {
   return {
     taskId: task.id,
     serviceRequestId: request.id,
