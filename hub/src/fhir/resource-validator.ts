@@ -6,28 +6,39 @@ import { FhirError } from './operation-outcome.js';
 import { containedReferenceIssues } from './validation/contained-references.js';
 import { bundleFullUrlIssues } from './validation/bundle-full-urls.js';
 import { emptyValueIssues } from './validation/empty-values.js';
-import { coreExtensionDefinitions } from './validation/core-extensions.js';
+import { extensionContextIssues } from './validation/extension-contexts.js';
+import { knownExtensions, type KnownExtensions } from './validation/extension-definitions.js';
 import { extensionIssues } from './validation/extensions.js';
 import { loadR4Terminology } from './validation/r4-value-sets.js';
 import { requiredBindingIssues } from './validation/required-bindings.js';
 import { resourceIdIssues } from './validation/resource-ids.js';
+import { asHl7Issue } from './validation/structure-issues.js';
+import { narrativeXhtmlIssues } from './validation/narrative-xhtml.js';
 
-let definitionsLoaded = false;
+/** What the checks of validation/ need besides the resource: the hub's configured knowledge. */
+export interface ValidationContext {
+  extensions: KnownExtensions;
+}
+
+let context: ValidationContext | undefined;
 
 /**
  * Loads the FHIR R4 StructureDefinitions the validator checks against, CareHub's profiles
- * (fhir-profiles/), the R4 core extensions and the R4 code systems and value sets. Takes seconds,
- * so the hub does it once at start-up rather than on the first request.
+ * (fhir-profiles/), the extensions it knows (R4's core extensions, CareHub's own, and those
+ * the operator configured) and the R4 code systems and value sets. Takes seconds, so the hub
+ * does it once at start-up rather than on the first request. Without `extensions` (tests,
+ * benchmarks), the hub knows the core and CareHub extensions and refuses all others.
  */
-export function loadFhirDefinitions(): void {
-  if (definitionsLoaded) return;
-  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
-    indexStructureDefinitionBundle(readJson(file));
+export function loadFhirDefinitions(extensions?: KnownExtensions): void {
+  if (context && !extensions) return;
+  if (!context) {
+    for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
+      indexStructureDefinitionBundle(readJson(file));
+    }
+    carehubProfiles();
+    loadR4Terminology();
   }
-  carehubProfiles();
-  coreExtensionDefinitions();
-  loadR4Terminology();
-  definitionsLoaded = true;
+  context = { extensions: extensions ?? knownExtensions() };
 }
 
 /** Issues an answer lists at most; beyond them it says how many more there were. */
@@ -54,19 +65,21 @@ export function boundedIssues(issues: OperationOutcomeIssue[], max = MAX_REPORTE
  * each under validation/). They read the resource as JSON, so they also run on a resource the
  * StructureDefinition validator refused, and the answer lists every problem at once.
  */
-const JSON_CHECKS: ReadonlyArray<(resource: Resource) => OperationOutcomeIssue[]> = [
+type Check = (resource: Resource, context: ValidationContext) => OperationOutcomeIssue[];
+
+const JSON_CHECKS: ReadonlyArray<Check> = [
   resourceIdIssues,
   emptyValueIssues,
   containedReferenceIssues,
-  extensionIssues,
+  (resource, { extensions }) => extensionIssues(resource, extensions),
   bundleFullUrlIssues,
+  narrativeXhtmlIssues,
 ];
 
 /**
- * Checks that walk the resource by the types of its StructureDefinition, so they run only on a
- * resource that validator accepted.
+ * Checks that walk the resource by the types of its StructureDefinition (Medplum's crawler).
  */
-const TYPED_CHECKS: ReadonlyArray<(resource: Resource) => OperationOutcomeIssue[]> = [requiredBindingIssues];
+const TYPED_CHECKS: ReadonlyArray<Check> = [requiredBindingIssues, (resource, { extensions }) => extensionContextIssues(resource, extensions)];
 
 function isError(issue: OperationOutcomeIssue): boolean {
   return issue.severity === 'error' || issue.severity === 'fatal';
@@ -82,18 +95,27 @@ function isError(issue: OperationOutcomeIssue): boolean {
  */
 export function assertValidResource(resource: Resource, status = 400): OperationOutcomeIssue[] {
   loadFhirDefinitions();
+  const checked = context!;
   let issues: OperationOutcomeIssue[];
   // Medplum throws (rather than returns) when the resource cannot be validated at all.
   let refused = false;
   try {
-    issues = validateResource(resource);
+    issues = validateResource(resource).map(asHl7Issue);
   } catch (error) {
     if (!(error instanceof OperationOutcomeError)) throw error;
-    issues = (error.outcome.issue ?? []) as OperationOutcomeIssue[];
+    issues = ((error.outcome.issue ?? []) as OperationOutcomeIssue[]).map(asHl7Issue);
     refused = true;
   }
-  for (const check of JSON_CHECKS) issues.push(...check(resource));
-  if (!refused && !issues.some(isError)) for (const check of TYPED_CHECKS) issues.push(...check(resource));
+  for (const check of JSON_CHECKS) issues.push(...check(resource, checked));
+  // Also on a resource with structure errors, so the answer lists its bad codes too; a check
+  // that cannot walk a malformed part adds nothing (the structure errors refuse it already).
+  for (const check of TYPED_CHECKS) {
+    try {
+      issues.push(...check(resource, checked));
+    } catch (error) {
+      if (!refused) throw error;
+    }
+  }
   // Medplum's validator cannot stop early; the JSON limits (json-limits.ts) bound its work and
   // this bounds the answer.
   const errors = refused ? issues : issues.filter(isError);

@@ -16,7 +16,8 @@ export function forEachJsonElement(root: object, rootPath: string, visit: (eleme
   const walk = (node: object, path: string): void => {
     for (const [key, value] of Object.entries(node)) {
       if (typeof value !== 'object' || value === null) continue;
-      const childPath = `${path}.${key}`;
+      // `_birthDate` holds birthDate's id and extensions; HL7's validator calls it birthDate.
+      const childPath = `${path}.${key.startsWith('_') ? key.slice(1) : key}`;
       visit({ value, path: childPath, key });
       if (!Array.isArray(value)) {
         walk(value, childPath);
