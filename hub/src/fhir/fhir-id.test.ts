@@ -1,4 +1,4 @@
-import { assertFhirId, isFhirId } from './fhir-id.js';
+import { assertFhirId, couldBeStoredId, isFhirId } from './fhir-id.js';
 import { FhirError } from './operation-outcome.js';
 
 test('FHIR ids are 1 to 64 of A-Z, a-z, 0-9, "-" and "."', () => {
@@ -19,4 +19,9 @@ test('a refused id is named with where it was, its length, and the pattern, and 
   expect(issue!.expression).toEqual(['Patient.id']);
   expect(issue!.diagnostics).toMatch(/^the \[id\] in the URL "x{64}…" \(1000 characters\) is not a FHIR id: 1 to 64 of/);
   expect(() => assertFhirId(42, 'Patient.contained[0].id')).toThrow('Patient.contained[0].id a number is not a FHIR id');
+});
+
+test('an id earlier hubs may have stored is any non-empty, well-formed text without NUL: only lookups of stored rows accept it', () => {
+  for (const id of ['bad-id_1', 'a b', 'Søren_1', 'x'.repeat(115), '/foobar==']) expect(couldBeStoredId(id)).toBe(true);
+  for (const id of ['', 'a\u0000', '\ud800', 7, undefined]) expect(couldBeStoredId(id)).toBe(false);
 });

@@ -10,6 +10,16 @@ export function isFhirId(id: unknown): id is string {
   return typeof id === 'string' && FHIR_ID.test(id);
 }
 
+/**
+ * Whether some version of the hub could have stored a resource under `id`: every FHIR id, and
+ * the ids earlier hubs stored before they checked them (PUT Patient/bad-id_1; decision 0003),
+ * which is any text Postgres holds (no NUL) that arrived well-formed. Only a lookup of what is
+ * already stored may use an id this allows and isFhirId does not.
+ */
+export function couldBeStoredId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && !id.includes('\u0000') && id.isWellFormed();
+}
+
 /** How a refused id is shown back: quoted, and cut short so a huge id does not make a huge answer; with its length. */
 export function shownId(id: unknown): string {
   if (typeof id !== 'string') return `a ${id === null ? 'null' : typeof id}`;

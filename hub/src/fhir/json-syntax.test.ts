@@ -37,3 +37,16 @@ test('an unclosed resource, a bare word and text after the end each say so; the 
 test('a pathological text gets at most 20 problems', () => {
   expect(diagnoseJsonSyntax(`[${',,'.repeat(10_000)}]`)).toHaveLength(20);
 });
+
+test('a body that is JSON but neither an object nor an array is placed at its first character; one nested too deep stops at the limit', () => {
+  expect(shown('\n  "Patient"')).toEqual(['2:3 Resource: The body must be a JSON object (a FHIR resource) or an array (a JSON Patch)']);
+  const deep = `${'['.repeat(100_000)}${']'.repeat(99_999)}`;
+  expect(shown(deep)).toEqual(['1:65 Resource[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: objects and arrays nested more than 64 levels deep (this server\'s limit)']);
+});
+
+test("when the reader finds nothing the parser refused, the parser's message is given, placed by its position", () => {
+  expect(jsonSyntaxIssues('{"a": 1}', 'Unexpected token \'x\', "{"a": 1}x" is not valid JSON')).toEqual([
+    { severity: 'error', code: 'structure', diagnostics: "the body is not valid JSON: Unexpected token 'x'" },
+  ]);
+  expect(jsonSyntaxIssues('{\n"a": 1}', 'Bad thing in JSON at position 3 (line 2 column 2)')[0]).toMatchObject({ location: ['line 2, column 2'] });
+});

@@ -1,4 +1,5 @@
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
+import { JSON_LIMITS } from './json-limits.js';
 
 /** One problem in a text that is not JSON: what, where in the text, and at which element. */
 export interface JsonSyntaxProblem {
@@ -27,21 +28,13 @@ export function diagnoseJsonSyntax(text: string): JsonSyntaxProblem[] {
   // Comments are reported at the element whose property follows them, as HL7's validator does.
   let pendingComments: number[] = [];
 
-  const where = (at: number): { line: number; column: number } => {
-    let line = 1;
-    let lineStart = 0;
-    for (let i = 0; i < at && i < text.length; i += 1) {
-      if (text.charCodeAt(i) === 10) {
-        line += 1;
-        lineStart = i + 1;
-      }
-    }
-    return { line, column: at - lineStart + 1 };
-  };
+  const where = (at: number) => lineAndColumn(text, at);
   const report = (at: number, path: string, message: string): void => {
     if (problems.length < MAX_PROBLEMS) problems.push({ message, path, ...where(at) });
   };
-  const full = () => problems.length >= MAX_PROBLEMS;
+  // Set when the text is too deep to read on: nothing after that point is reported.
+  let stopped = false;
+  const full = () => stopped || problems.length >= MAX_PROBLEMS;
 
   const skipSpaceAndComments = (): void => {
     for (;;) {
@@ -75,11 +68,14 @@ export function diagnoseJsonSyntax(text: string): JsonSyntaxProblem[] {
         return value;
       }
       if (char === '\\') {
-        value += text.slice(pos, pos + 2);
-        pos += 2;
+        const escape = /^\\(["\\/bfnrt]|u[0-9A-Fa-f]{4})/.exec(text.slice(pos, pos + 6));
+        if (!escape) report(pos, path, `'${text.slice(pos, pos + 2)}' is not a JSON escape (\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)`);
+        value += text.slice(pos, pos + (escape?.[0].length ?? 2));
+        pos += escape?.[0].length ?? 2;
         continue;
       }
       if (char === '\n') break;
+      if (char < ' ') report(pos, path, 'A control character must be escaped in a JSON string');
       value += char;
       pos += 1;
     }
@@ -100,15 +96,27 @@ export function diagnoseJsonSyntax(text: string): JsonSyntaxProblem[] {
 
   const childPath = (path: string, key: string): string => (key === 'resourceType' ? path : `${path}.${key.startsWith('_') ? key.slice(1) : key}`);
 
+  let depth = 0;
   const readValue = (path: string): void => {
     skipSpaceAndComments();
-    if (full() || pos >= text.length) {
+    if (full()) return;
+    if (pos >= text.length) {
       report(pos, path, 'The JSON ends where a value was expected');
       return;
     }
     const char = text[pos]!;
-    if (char === '{') readObject(path);
-    else if (char === '[') readArray(path);
+    if (char === '{' || char === '[') {
+      // The hub refuses deeper JSON anyway (json-limits.ts); this reader stops there too.
+      if (depth >= JSON_LIMITS.maxDepth) {
+        report(pos, path, `objects and arrays nested more than ${JSON_LIMITS.maxDepth} levels deep (this server's limit)`);
+        stopped = true;
+        return;
+      }
+      depth += 1;
+      if (char === '{') readObject(path);
+      else readArray(path);
+      depth -= 1;
+    }
     else if (char === '"') readString(path);
     else readLiteral(path);
   };
@@ -201,22 +209,45 @@ export function diagnoseJsonSyntax(text: string): JsonSyntaxProblem[] {
     }
   }
 
+  skipSpaceAndComments();
+  // What FHIR (a resource) and JSON Patch (an array) send; the body parser refuses the rest.
+  if (pos < text.length && text[pos] !== '{' && text[pos] !== '[') report(pos, rootName, 'The body must be a JSON object (a FHIR resource) or an array (a JSON Patch)');
   readValue(rootName);
+  if (stopped) return problems;
   skipSpaceAndComments();
   flushComments(rootName);
   if (pos < text.length && !full()) report(pos, rootName, 'There is more text after the end of the JSON');
   return problems;
 }
 
-/** The problems as OperationOutcome issues: the element as `expression`, line and column as `location`. */
+/** Line and column (1-based) of an offset in a text. */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  return { line: before.split('\n').length, column: offset - lineStart + 1 };
+}
+
+/**
+ * The problems as OperationOutcome issues: the element as `expression`, line and column as
+ * `location` (FHIR R4 OperationOutcome.issue.location, for positions that are not FHIRPath).
+ * Should this reader find nothing the parser refused, the parser's own message is given,
+ * placed by the position it names.
+ */
 export function jsonSyntaxIssues(text: string, parserMessage: string): OperationOutcomeIssue[] {
-  const problems = diagnoseJsonSyntax(text);
-  if (problems.length === 0) return [{ severity: 'error', code: 'structure', diagnostics: `the body is not valid JSON: ${parserMessage}` }];
-  return problems.map(({ message, line, column, path }) => ({
-    severity: 'error',
-    code: 'structure',
-    diagnostics: `the body is not valid JSON: line ${line}, column ${column}: ${message}`,
-    expression: [path],
-    location: [`line ${line}, column ${column}`],
-  }));
+  const problems: Array<{ message: string; line?: number; column?: number; path?: string }> = diagnoseJsonSyntax(text);
+  if (problems.length === 0) {
+    const offset = /at position (\d+)/.exec(parserMessage)?.[1];
+    const message = parserMessage.replace(/,? ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+    problems.push({ message, ...(offset === undefined ? {} : lineAndColumn(text, Number(offset))) });
+  }
+  return problems.map(({ message, line, column, path }) => {
+    const where = line === undefined ? undefined : `line ${line}, column ${column}`;
+    return {
+      severity: 'error',
+      code: 'structure',
+      diagnostics: `the body is not valid JSON: ${where === undefined ? '' : `${where}: `}${message}`,
+      ...(path === undefined ? {} : { expression: [path] }),
+      ...(where === undefined ? {} : { location: [where] }),
+    };
+  });
 }

@@ -8,6 +8,7 @@ import { applyWriteEffects, hasWriteEffects } from '../workflow/write-effects.js
 import { prepareForStore } from '../documents/document-store.js';
 import { createResource, deleteResource, readResourceForUpdate, updateResource, type UpdateResult } from '../store/resource-store.js';
 import { existingMatch } from './conditional-create.js';
+import { isFhirId } from './fhir-id.js';
 import { applyJsonPatchWithinLimits } from './json-patch-limits.js';
 import { parseIncomingResource } from './incoming-resource.js';
 import { badRequest, FhirError, issue, notFound } from './operation-outcome.js';
@@ -39,6 +40,20 @@ export async function createOne(db: Database, incoming: Resource, ifNoneExist?: 
     await applyWriteEffects(client, stored, stored.resourceType);
     return { resource: stored, created: true };
   });
+}
+
+/**
+ * Parses the body of an update (or the result of a patch) of `type`/`id`. An id the FHIR id
+ * pattern refuses is set aside while the body is validated when it is the id in the URL: it is
+ * then the key of a resource an earlier hub stored (decision 0003), not a new id, and
+ * updateResource refuses it unless that resource exists. Contained and other ids are checked as ever.
+ */
+export function parseUpdate(body: unknown, type: string, id: string): Resource {
+  const claimsId = typeof body === 'object' && body !== null && (body as { id?: unknown }).id === id;
+  if (isFhirId(id) || !claimsId) return parseIncomingResource(body, type);
+  const { id: _storedId, ...withoutId } = body as Resource;
+  const { resourceType, ...parsed } = parseIncomingResource(withoutId, type);
+  return { resourceType, id, ...parsed } as Resource;
 }
 
 /**
@@ -79,7 +94,7 @@ export async function patchOne(db: Database, type: string, id: string, patch: un
     // The server owns versionId and lastUpdated; a patch cannot set them.
     const { meta, ...withoutMeta } = patched;
     const { versionId: _versionId, lastUpdated: _lastUpdated, ...clientMeta } = meta ?? {};
-    const resource = parseIncomingResource(Object.keys(clientMeta).length > 0 ? { ...withoutMeta, meta: clientMeta } : withoutMeta, type);
+    const resource = parseUpdate(Object.keys(clientMeta).length > 0 ? { ...withoutMeta, meta: clientMeta } : withoutMeta, type, id);
     await assertMayWrite(client, writer, stampOwner(resource, writer), type);
     const result = await updateResource(client, { ...(await prepareForStore(client, stampOwner(resource, writer), type)), id }, { ifMatch });
     await applyWriteEffects(client, result.resource, type, result.previous);

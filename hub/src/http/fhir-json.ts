@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type RequestHandler, type Response }
 import type { Resource } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import { assertJsonWithinLimits, jsonRootName } from '../fhir/json-limits.js';
+import { jsonSyntaxIssues } from '../fhir/json-syntax.js';
 import { FhirError, issue, unsupportedMediaType } from '../fhir/operation-outcome.js';
 import { SEARCH_LIMITS, tooManySearchParameters } from '../search/search-limits.js';
 
@@ -61,14 +62,26 @@ interface HttpLibraryError {
   type?: unknown;
   status?: unknown;
   expose?: unknown;
+  /** body-parser's entity.parse.failed: the text it could not parse. */
+  body?: unknown;
   message: string;
+}
+
+/**
+ * Malformed JSON, each problem placed by line and column (`location`) and by the element it
+ * is in (`expression`), as fhir/json-syntax.ts reads it.
+ */
+function malformedJson(error: HttpLibraryError): FhirError {
+  const text = error.body;
+  if (typeof text !== 'string') return new FhirError(400, [issue('structure', `the body is not valid JSON: ${error.message}`)]);
+  return new FhirError(400, jsonSyntaxIssues(text, error.message));
 }
 
 /** The errors express and its body parsers raise, mapped to FHIR answers. */
 function fromHttpLibraryError(error: HttpLibraryError): FhirError | undefined {
   switch (error.type) {
     case 'entity.parse.failed':
-      return new FhirError(400, [issue('structure', `the body is not valid JSON: ${error.message}`)]);
+      return malformedJson(error);
     case 'entity.too.large':
       return new FhirError(413, [issue('too-costly', 'the body is larger than this server accepts')]);
     case 'parameters.too.many':

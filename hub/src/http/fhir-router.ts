@@ -1,16 +1,16 @@
 import { Router, type Request, type Response } from 'express';
 import type { Bundle, Resource } from 'fhir/r4.js';
-import { assertMayRead } from '../access/access-policy.js';
+import { assertMayRead, mayRead } from '../access/access-policy.js';
 import { accessOf, breakGlassAccess } from '../access/request-access.js';
-import { createOne, deleteOne, patchOne, updateOne } from '../fhir/write-resources.js';
+import { createOne, deleteOne, parseUpdate, patchOne, updateOne } from '../fhir/write-resources.js';
 import { parseIncomingResource } from '../fhir/incoming-resource.js';
-import { assertFhirId } from '../fhir/fhir-id.js';
+import { assertFhirId, isFhirId } from '../fhir/fhir-id.js';
 import { badRequest, FhirError, informationOutcome, issue } from '../fhir/operation-outcome.js';
 import { isSupportedResourceType } from '../fhir/supported-resources.js';
 import { processBundle } from '../fhir/bundle-processing.js';
 import { processMessage } from '../fhir/process-message.js';
 import type { Database } from '../store/database.js';
-import { readHistory, readResource, readResourceVersion, readTypeHistory } from '../store/resource-store.js';
+import { isStoredId, readHistory, readResource, readResourceVersion, readTypeHistory } from '../store/resource-store.js';
 import { historyBundle } from './history-bundle.js';
 import { parseSearchRequest } from '../search/search-request.js';
 import { runSearch } from '../search/run-search.js';
@@ -36,7 +36,8 @@ function setVersionHeaders(res: Response, resource: Resource): void {
  */
 function sendWritten(req: Request, res: Response, status: number, resource: Resource, publicBaseUrl: string): void {
   setVersionHeaders(res, resource);
-  res.setHeader('Location', `${publicBaseUrl}/fhir/${resource.resourceType}/${resource.id}/_history/${resource.meta!.versionId}`);
+  // Encoded for the ids earlier hubs stored unchecked (decision 0003); a FHIR id is unchanged by it.
+  res.setHeader('Location', `${publicBaseUrl}/fhir/${resource.resourceType}/${encodeURIComponent(resource.id!)}/_history/${resource.meta!.versionId}`);
   switch (preferredReturn(req)) {
     case 'minimal':
       res.status(status).end();
@@ -60,14 +61,24 @@ function supportedType(type: string): string {
 export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): Router {
   const router = Router();
   // Every [id] and [vid] in a URL is a FHIR id (FHIR R4 datatypes.html#id): `..%2Fx`, 65
-  // characters or non-ASCII are refused with 400 before anything is read or written.
-  for (const name of ['id', 'vid']) {
-    router.param(name, (req, _res, next, value: string) => {
-      const type = String(req.params['type']).match(/^[A-Za-z]+$/)?.[0] ?? 'Resource';
-      assertFhirId(value, name === 'id' ? `${type}.id` : `${type}.meta.versionId`, `the [${name}] in the URL`);
+  // characters or non-ASCII are refused with 400 before anything is read or written. The one
+  // exception (decision 0003): an [id] an earlier hub stored unchecked stays reachable by whoever
+  // may read it; to anyone else it is refused like any other, so no one learns it exists.
+  router.param('id', async (req, res, next, id: string) => {
+    if (isFhirId(id)) {
       next();
-    });
-  }
+      return;
+    }
+    const type = String(req.params['type']).match(/^[A-Za-z]+$/)?.[0];
+    const readableLegacyId = type !== undefined && (await isStoredId(db, type, id)) && (await mayRead(db, accessOf(res), type, id));
+    if (!readableLegacyId) assertFhirId(id, `${type ?? 'Resource'}.id`, 'the [id] in the URL');
+    next();
+  });
+  router.param('vid', (req, _res, next, vid: string) => {
+    const type = String(req.params['type']).match(/^[A-Za-z]+$/)?.[0] ?? 'Resource';
+    assertFhirId(vid, `${type}.meta.versionId`, 'the [vid] in the URL');
+    next();
+  });
   router.use(breakGlassAccess(db));
 
   router.get('/metadata', (_req, res) => sendResource(res, 200, capabilityStatement(publicBaseUrl, version)));
@@ -128,7 +139,7 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
 
   // update: PUT [base]/[type]/[id] (201 when it created the resource)
   router.put('/:type/:id', async (req, res) => {
-    const resource = parseIncomingResource(req.body, supportedType(req.params.type));
+    const resource = parseUpdate(req.body, supportedType(req.params.type), req.params.id);
     const result = await updateOne(db, resource, req.params.id, ifMatchVersion(req), accessOf(res));
     sendWritten(req, res, result.previous ? 200 : 201, result.resource, publicBaseUrl);
   });

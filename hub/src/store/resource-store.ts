@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
-import { assertFhirId, isFhirId } from '../fhir/fhir-id.js';
+import { assertFhirId, couldBeStoredId } from '../fhir/fhir-id.js';
 import { FhirError, issue, notFound } from '../fhir/operation-outcome.js';
 import { refreshAccessGrants } from '../access/access-grants.js';
 import { readableCondition, type Access } from '../access/access-policy.js';
@@ -69,12 +69,20 @@ export async function createResource<T extends Resource>(db: Queryable, resource
 }
 
 async function readRow(db: Queryable, type: string, id: string, lock: boolean): Promise<ResourceRow | undefined> {
-  if (!isFhirId(id)) return undefined;
+  if (!couldBeStoredId(id)) return undefined;
   const result = await db.query<ResourceRow>(
     `SELECT version_id, last_updated, deleted, content FROM resources WHERE resource_type = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`,
     [type, id],
   );
   return result.rows[0];
+}
+
+/**
+ * Whether anything (a current version or a deletion) is stored under this id: an id the FHIR id
+ * pattern refuses is looked up only if it is (decision 0003).
+ */
+export async function isStoredId(db: Queryable, type: string, id: string): Promise<boolean> {
+  return (await readRow(db, type, id, false)) !== undefined;
 }
 
 /** The current version; 404 if it never existed, 410 if it was deleted (FHIR R4 http.html#read). */
@@ -97,7 +105,7 @@ export async function readResourceVersion<T extends Resource = Resource>(
   id: string,
   versionId: string,
 ): Promise<T> {
-  const result = isFhirId(id) && /^\d{1,9}$/.test(versionId)
+  const result = couldBeStoredId(id) && /^\d{1,9}$/.test(versionId)
     ? await db.query<ResourceRow>(
         'SELECT version_id, last_updated, deleted, content FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3',
         [type, id, Number(versionId)],
@@ -157,17 +165,18 @@ export interface UpdateResult<T> {
  * row is locked, so concurrent writers queue instead of losing each other's change.
  * - `ifMatch` (the version the client last saw, from If-Match) must equal the current version,
  *   else 412 (http.html#concurrency);
- * - an id that does not exist yet, or was deleted, is created (update as create).
+ * - an id that does not exist yet, or was deleted, is created (update as create), if it is a FHIR
+ *   id: one an earlier hub stored under a refused id is updated, never created again (decision 0003).
  */
 export async function updateResource<T extends Resource>(
   db: Queryable,
   resource: T & { id: string },
   options: { ifMatch?: string | undefined; guard?: WriteGuard } = {},
 ): Promise<UpdateResult<T>> {
-  // Update as create would otherwise store a new resource under whatever id it was given.
-  assertFhirId(resource.id, `${resource.resourceType}.id`);
   const row = await readRow(db, resource.resourceType, resource.id, true);
   const current = row && !row.deleted ? row : undefined;
+  // Update as create would otherwise store a new resource under whatever id it was given.
+  if (!current) assertFhirId(resource.id, `${resource.resourceType}.id`);
   if (current) options.guard?.(current.content);
   if (options.ifMatch !== undefined && String(current?.version_id) !== options.ifMatch) {
     throw new FhirError(412, [
@@ -223,7 +232,7 @@ export async function readTypeHistory(db: Queryable, type: string, count: number
 
 /** Every version of one resource, newest first (FHIR R4 http.html#history). 404 if it never existed. */
 export async function readHistory(db: Queryable, type: string, id: string, count: number): Promise<HistoryEntry[]> {
-  const result = isFhirId(id)
+  const result = couldBeStoredId(id)
     ? await db.query<ResourceRow>(
         `SELECT version_id, last_updated, deleted, content FROM resource_history
           WHERE resource_type = $1 AND id = $2 ORDER BY version_id DESC LIMIT $3`,

@@ -10,7 +10,9 @@ function idIssue(id: unknown, path: string): OperationOutcomeIssue {
 /**
  * The ids of the resource and of every resource inside it (contained, Bundle entries,
  * Parameters) match the FHIR id pattern (FHIR R4 datatypes.html#id): a resource stored under
- * another id could not be read back by URL.
+ * another id could not be read back by URL. The one id this never sees is that of an update of a
+ * resource an earlier hub stored under a refused id: the write path sets it aside, having found it
+ * stored (write-resources.ts parseUpdate; decision 0003).
  */
 export function resourceIdIssues(resource: Resource): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
