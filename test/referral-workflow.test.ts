@@ -1,4 +1,4 @@
-import type { Bundle, Communication, Subscription, Task } from 'fhir/r4.js';
+import type { Bundle, Communication, PractitionerRole, Subscription, Task } from 'fhir/r4.js';
 import type { MatrixEvent } from 'matrix-js-sdk';
 import { createLogger } from '../hub/src/logger.js';
 import { startHub, type RunningHub } from '../hub/src/hub.js';
@@ -92,7 +92,8 @@ test('the GP reads the referral (Task received) and accepts it with ✅; the bot
 
   const reaction = await gp.react(message, '✅');
   const accepted = await taskReaches(taskId, 'accepted');
-  expect(accepted.note?.at(-1)?.authorReference?.reference).toBe(`PractitionerRole/${roleId}`);
+  // R4's Annotation.author names a Practitioner, not a PractitionerRole: the GP's role's Practitioner.
+  expect(accepted.note?.at(-1)?.authorReference?.reference).toBe((await fhir.read<PractitionerRole>('PractitionerRole', roleId)).practitioner!.reference);
   const confirmation = await gp.waitForNoticeInThread(message, '✅');
   expect(confirmation.getContent()['m.relates_to']?.['m.in_reply_to']?.event_id).not.toBe(reaction);
   expect(confirmation.getContent()['body']).toBe('✅ Accepted by Dr. Karen Jensen. The requester has been told.\nReferral: Ole Nielsen – Home-care assessment');

@@ -17,6 +17,8 @@ import { closePgpWorkers, configurePgpWorkers } from './documents/pgp-stream.js'
 import { reencryptContent } from './documents/reencrypt-content.js';
 import { currentStorageKeyId, loadStorageKeyring } from './documents/storage-keyring.js';
 import { loadFhirDefinitions } from './fhir/resource-validator.js';
+import { knownExtensions, readExtensionDefinitionFiles } from './fhir/validation/extension-definitions.js';
+import { TerminologyServer } from './fhir/validation/terminology-server.js';
 import { tokenSignerFromFile } from './auth/access-token.js';
 import { createApp } from './http/app.js';
 import { createOperatorApp } from './http/operator-app.js';
@@ -218,7 +220,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
 
     let baseUrl: string | undefined;
     if (config.roles.includes('api')) {
-      loadFhirDefinitions();
+      loadFhirDefinitions(knownExtensions(readExtensionDefinitionFiles(config.validation.extensions.definitions), config.validation.extensions));
       const app = createApp({
         db,
         logger,
@@ -226,6 +228,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         maxBodySize: config.http.maxBodySize,
         version: CAREHUB_VERSION,
         metrics,
+        terminologyServer: config.validation.terminologyServer ? new TerminologyServer(config.validation.terminologyServer) : undefined,
         auth: config.auth.enabled
           ? { signer: await tokenSignerFromFile(config.auth.signingKeyFile!, config.http.publicBaseUrl), tokenLifetimeSeconds: config.auth.tokenLifetimeSeconds }
           : undefined,

@@ -1,7 +1,7 @@
 /**
  * Validation speed (validation issue, #13): validations per second of the hub's full validation
- * (`assertValidResource`: the StructureDefinition validator plus CareHub's checks: ids, empty
- * values, required bindings, extensions, contained references) against the plain
+ * (`assertValidResource`: the StructureDefinition validator plus every check of
+ * docs/validation.md) against the plain
  * StructureDefinition validator it builds on (Medplum's `validateResource`), on the same
  * resources in the same run: the R4 resources of HL7's validator test cases
  * (test/fixtures/hl7-validator-cases), those under 20 KB ("small"), each validated for a fixed time

@@ -167,6 +167,44 @@ export const configSchema = z
       .strict()
       .refine((auth) => !auth.enabled || auth.signingKeyFile, { message: 'signingKeyFile is required when enabled', path: ['signingKeyFile'] })
       .prefault({}),
+    /**
+     * Validation of what integrators write. Codes of outside terminologies (SNOMED CT, LOINC,
+     * ICD-10-GM, …) the hub cannot check itself are reported as not checked (an information
+     * issue), never taken as valid.
+     */
+    validation: z
+      .object({
+        /**
+         * A FHIR terminology server asked about those codes with `$validate-code`. A code it
+         * calls invalid refuses the write (400); while it cannot be reached, codes stay "not
+         * checked" and writes go on. Answers are remembered for an hour.
+         */
+        terminologyServer: z
+          .object({
+            /** The server's FHIR base, e.g. https://tx.example.org/fhir. */
+            url: z.url(),
+            /** How long one question may take before the code stays not checked. */
+            timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+          })
+          .strict()
+          .optional(),
+        /**
+         * Extensions beyond FHIR R4's core ones and CareHub's own. An extension the hub has no
+         * definition of is refused ("could not be found so is not allowed here", as HL7's
+         * validator says), unless its url starts with one of allowUnknownFrom (then a warning).
+         */
+        extensions: z
+          .object({
+            /** StructureDefinition files (one definition, or a Bundle as FHIR packages ship them) or folders of them, loaded at start-up. */
+            definitions: z.array(z.string().min(1)).default([]),
+            /** URL prefixes whose unknown extensions pass with a warning, e.g. a national profile's namespace. */
+            allowUnknownFrom: z.array(z.url()).default([]),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     /** Which parts this process runs; split them to scale the API apart from the workers. */
     roles: z
       .array(z.enum(['api', 'outbox-relay', 'delivery']))

@@ -41,5 +41,6 @@ export function loadConfigFile(path: string): CareHubConfig {
   config.matrix.deviceStore.path = fromConfigDir(config.matrix.deviceStore.path);
   config.matrix.deviceStore.keyFile = fromConfigDir(config.matrix.deviceStore.keyFile);
   if (config.auth.signingKeyFile) config.auth.signingKeyFile = fromConfigDir(config.auth.signingKeyFile);
+  config.validation.extensions.definitions = config.validation.extensions.definitions.map(fromConfigDir);
   return config;
 }

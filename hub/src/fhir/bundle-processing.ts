@@ -10,6 +10,7 @@ import { existingMatch } from './conditional-create.js';
 import { parseIncomingResource } from './incoming-resource.js';
 import { badRequest, FhirError } from './operation-outcome.js';
 import { isSupportedResourceType } from './supported-resources.js';
+import { assertCodesKnownToTerminologyServer, type TerminologyServer } from './validation/terminology-server.js';
 
 /** Largest Bundle accepted: a county's directory loads in Bundles of 1,000 entries. */
 export const MAX_BUNDLE_ENTRIES = 5000;
@@ -129,12 +130,12 @@ async function runEntry(client: DatabaseClient, method: Exclude<Method, 'POST'>,
  * Conditional creates are resolved first, then every POST gets its id and urn:uuid references
  * are rewritten, every resource is validated, and only then is anything written.
  */
-async function processTransaction(db: Database, entries: BundleEntry[], writer: Access): Promise<BundleEntry[]> {
-  return inTransaction(db, (client) => processTransactionEntries(client, entries, writer));
+async function processTransaction(db: Database, entries: BundleEntry[], writer: Access, terminologyServer?: TerminologyServer): Promise<BundleEntry[]> {
+  return inTransaction(db, (client) => processTransactionEntries(client, entries, writer, terminologyServer));
 }
 
 /** A transaction's entries, in the caller's database transaction (used by $process-message too). */
-export async function processTransactionEntries(client: DatabaseClient, entries: BundleEntry[], writer: Access): Promise<BundleEntry[]> {
+export async function processTransactionEntries(client: DatabaseClient, entries: BundleEntry[], writer: Access, terminologyServer?: TerminologyServer): Promise<BundleEntry[]> {
   const methods = entries.map((entry, index) => methodOf(entry, index));
   const targets = entries.map((entry, index) => targetOf(entry, index, methods[index]!));
   {
@@ -161,7 +162,9 @@ export async function processTransactionEntries(client: DatabaseClient, entries:
       try {
         const resolved = resolveReferences(entry.resource, references);
         assertNoUnresolvedReferences(resolved, `${entryPath(index)}.resource`);
-        resources.push(parseIncomingResource(resolved, targets[index]!.type));
+        const resource = parseIncomingResource(resolved, targets[index]!.type);
+        await assertCodesKnownToTerminologyServer(resource, terminologyServer);
+        resources.push(resource);
       } catch (error) {
         aboutEntry(error, index);
       }
@@ -212,13 +215,13 @@ export async function processTransactionEntries(client: DatabaseClient, entries:
  * A batch (FHIR R4 http.html#batch): every entry on its own, in its own database transaction;
  * a failing entry answers with its status and OperationOutcome and does not stop the others.
  */
-async function processBatch(db: Database, entries: BundleEntry[], writer: Access): Promise<BundleEntry[]> {
+async function processBatch(db: Database, entries: BundleEntry[], writer: Access, terminologyServer?: TerminologyServer): Promise<BundleEntry[]> {
   const results: BundleEntry[] = [];
   // One issue budget for the whole answer: 5,000 failing entries do not make a 100 MB response.
   let issuesLeft = MAX_BATCH_ISSUES;
   for (const [index, entry] of entries.entries()) {
     try {
-      const [response] = await processTransaction(db, [entry], writer);
+      const [response] = await processTransaction(db, [entry], writer, terminologyServer);
       results.push(response!);
     } catch (error) {
       if (!(error instanceof FhirError)) throw error;
@@ -234,12 +237,12 @@ async function processBatch(db: Database, entries: BundleEntry[], writer: Access
   return results;
 }
 
-export async function processBundle(db: Database, bundle: Bundle, publicBaseUrl: string, writer?: Access): Promise<Bundle> {
+export async function processBundle(db: Database, bundle: Bundle, publicBaseUrl: string, writer?: Access, terminologyServer?: TerminologyServer): Promise<Bundle> {
   const entries = bundle.entry ?? [];
   if (entries.length > MAX_BUNDLE_ENTRIES) throw new FhirError(413, [{ severity: 'error', code: 'too-costly', diagnostics: `at most ${MAX_BUNDLE_ENTRIES} entries per Bundle` }]);
   let results: BundleEntry[];
-  if (bundle.type === 'transaction') results = await processTransaction(db, entries, writer);
-  else if (bundle.type === 'batch') results = await processBatch(db, entries, writer);
+  if (bundle.type === 'transaction') results = await processTransaction(db, entries, writer, terminologyServer);
+  else if (bundle.type === 'batch') results = await processBatch(db, entries, writer, terminologyServer);
   else throw badRequest('Bundle.type must be "transaction" or "batch"', ['Bundle.type']);
   return {
     resourceType: 'Bundle',

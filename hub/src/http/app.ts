@@ -13,6 +13,7 @@ import { limitAnonymousRequests } from './anonymous-rate-limit.js';
 import { fhirErrorHandler, fhirJsonBody } from './fhir-json.js';
 import { fhirRouter } from './fhir-router.js';
 import { binaryRoutes } from '../documents/binary-routes.js';
+import type { TerminologyServer } from '../fhir/validation/terminology-server.js';
 
 export interface AppOptions {
   /** Set when SMART Backend Services authorization is on. */
@@ -23,6 +24,8 @@ export interface AppOptions {
   maxBodySize: string;
   version: string;
   metrics: HubMetrics;
+  /** `validation.terminologyServer`, when the operator named one. */
+  terminologyServer?: TerminologyServer | undefined;
 }
 
 /**

@@ -17,12 +17,15 @@ import { runSearch } from '../search/run-search.js';
 import { ifMatchVersion, preferredReturn } from './request-headers.js';
 import { capabilityStatement } from './capability-statement.js';
 import { validateOperation } from './validate-operation.js';
+import { assertCodesKnownToTerminologyServer, type TerminologyServer } from '../fhir/validation/terminology-server.js';
 import { sendFhirJson, sendResource } from './fhir-json.js';
 
 interface FhirRouterOptions {
   db: Database;
   publicBaseUrl: string;
   version: string;
+  /** Asked about the codes the hub cannot check itself (`validation.terminologyServer`). */
+  terminologyServer?: TerminologyServer | undefined;
 }
 
 function setVersionHeaders(res: Response, resource: Resource): void {
@@ -58,7 +61,7 @@ function supportedType(type: string): string {
 }
 
 /** The FHIR REST API (FHIR R4 http.html), mounted at /fhir. */
-export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): Router {
+export function fhirRouter({ db, publicBaseUrl, version, terminologyServer }: FhirRouterOptions): Router {
   const router = Router();
   // Every [id] and [vid] in a URL is a FHIR id (FHIR R4 datatypes.html#id): `..%2Fx`, 65
   // characters or non-ASCII are refused with 400 before anything is read or written. The one
@@ -84,13 +87,13 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   router.get('/metadata', (_req, res) => sendResource(res, 200, capabilityStatement(publicBaseUrl, version)));
 
   // $validate at the system level: the type is the resource's own.
-  router.post('/$validate', (req, res) => sendResource(res, 200, validateOperation(req.body, req.query)));
+  router.post('/$validate', async (req, res) => sendResource(res, 200, await validateOperation(req.body, req.query, undefined, terminologyServer)));
 
   // transaction and batch: POST [base] with a Bundle.
   router.post('/', async (req, res) => {
     const body = req.body as Partial<Bundle> | undefined;
     if (body?.resourceType !== 'Bundle') throw badRequest('POST to the base URL takes a transaction or batch Bundle', ['resourceType']);
-    sendResource(res, 200, await processBundle(db, body as Bundle, publicBaseUrl, accessOf(res)));
+    sendResource(res, 200, await processBundle(db, body as Bundle, publicBaseUrl, accessOf(res), terminologyServer));
   });
 
   // FHIR messaging: a referral (or any resources) sent as a message Bundle.
@@ -126,13 +129,14 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   router.post('/:type/_search', (req, res) => search(req, res, (req.body ?? {}) as Record<string, string | string[]>));
 
   // $validate (FHIR R4 resource-operation-validate) at the type level; the system level is above.
-  router.post('/:type/$validate', (req, res) => {
-    sendResource(res, 200, validateOperation(req.body, req.query, supportedType(req.params.type)));
+  router.post('/:type/$validate', async (req, res) => {
+    sendResource(res, 200, await validateOperation(req.body, req.query, supportedType(req.params.type), terminologyServer));
   });
 
   // create: POST [base]/[type]
   router.post('/:type', async (req, res) => {
     const resource = parseIncomingResource(req.body, supportedType(req.params.type));
+    await assertCodesKnownToTerminologyServer(resource, terminologyServer);
     const result = await createOne(db, resource, req.get('if-none-exist'), accessOf(res));
     sendWritten(req, res, result.created ? 201 : 200, result.resource, publicBaseUrl);
   });
@@ -140,6 +144,7 @@ export function fhirRouter({ db, publicBaseUrl, version }: FhirRouterOptions): R
   // update: PUT [base]/[type]/[id] (201 when it created the resource)
   router.put('/:type/:id', async (req, res) => {
     const resource = parseUpdate(req.body, supportedType(req.params.type), req.params.id);
+    await assertCodesKnownToTerminologyServer(resource, terminologyServer);
     const result = await updateOne(db, resource, req.params.id, ifMatchVersion(req), accessOf(res));
     sendWritten(req, res, result.previous ? 200 : 201, result.resource, publicBaseUrl);
   });

@@ -3,6 +3,7 @@ import { validateAgainstProfile } from '../../../fhir-profiles/src/carehub-profi
 import { parseIncomingResource } from '../fhir/incoming-resource.js';
 import { badRequest, FhirError, informationOutcome } from '../fhir/operation-outcome.js';
 import { boundedIssues } from '../fhir/resource-validator.js';
+import { assertCodesKnownToTerminologyServer, type TerminologyServer } from '../fhir/validation/terminology-server.js';
 
 /** The `mode` values of FHIR R4 Resource-validate that the hub can judge without the stored resource. */
 const MODES = new Set(['create', 'update', 'profile']);
@@ -34,9 +35,10 @@ function readRequest(body: unknown, query: Record<string, unknown>): ValidateReq
  * judges the resource exactly as a write would (`parseIncomingResource`), without storing it,
  * and answers 200 with an OperationOutcome either way. `mode=update` also needs an id;
  * `profile` names a profile to check besides the base definition and CareHub's own.
- * `mode=delete` is not taken here: it is about a stored resource, not one sent.
+ * `mode=delete` is not taken here: it is about a stored resource, not one sent. Codes the hub
+ * cannot check are asked of the terminology server, when there is one, as a write would.
  */
-export function validateOperation(body: unknown, query: Record<string, unknown>, type?: string): OperationOutcome {
+export async function validateOperation(body: unknown, query: Record<string, unknown>, type?: string, terminologyServer?: TerminologyServer): Promise<OperationOutcome> {
   const request = readRequest(body, query);
   if (request.mode !== undefined && !MODES.has(request.mode)) {
     throw badRequest(`mode "${request.mode}" is not supported here: use create, update or profile`, ['Parameters.parameter[mode]']);
@@ -49,7 +51,10 @@ export function validateOperation(body: unknown, query: Record<string, unknown>,
       const issues = validateAgainstProfile(resource, request.profile);
       if (issues.length > 0) throw new FhirError(422, boundedIssues(issues));
     }
-    return informationOutcome(`the ${resource.resourceType} is valid${request.profile ? ` against ${request.profile}` : ''}`);
+    // Codes no one could check are listed after the verdict: valid as far as the hub can tell.
+    const unchecked = await assertCodesKnownToTerminologyServer(resource, terminologyServer);
+    const outcome = informationOutcome(`the ${resource.resourceType} is valid${request.profile ? ` against ${request.profile}` : ''}`);
+    return { ...outcome, issue: [...outcome.issue, ...boundedIssues(unchecked)] };
   } catch (error) {
     if (!(error instanceof FhirError) || error.status >= 500) throw error;
     return error.outcome;

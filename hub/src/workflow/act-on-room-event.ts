@@ -24,6 +24,8 @@ const CONFIRMATION: Record<RecipientAction, (who: string, text?: string) => stri
 interface Actor {
   matrixUserId: string;
   role: Reference | undefined;
+  /** Who they are where R4 takes no PractitionerRole (Annotation.author): the role's Practitioner, or its Organization. */
+  author: Reference | undefined;
   name: string;
 }
 
@@ -89,7 +91,7 @@ async function firstTimeSeen(db: Queryable, event: ReferralRoomEvent, taskId: st
 async function moveTask(db: Queryable, task: Task & { id: string }, statuses: Task['status'][], actor: Actor, text: string | undefined, at: Date): Promise<Task & { id: string }> {
   let current = task;
   for (const to of statuses) {
-    const { resource, previous } = await updateResource(db, applyStatusChange(current, { to, at, by: { role: actor.role, matrixUserId: actor.matrixUserId }, text }) as Task & { id: string });
+    const { resource, previous } = await updateResource(db, applyStatusChange(current, { to, at, by: { author: actor.author, matrixUserId: actor.matrixUserId }, text }) as Task & { id: string });
     await applyWriteEffects(db, resource, 'Task', previous);
     current = resource as Task & { id: string };
   }
@@ -123,6 +125,7 @@ async function actorFor(db: Queryable, matrixUserId: string): Promise<Actor> {
   return {
     matrixUserId,
     role: role ? { reference: `PractitionerRole/${role.id}` } : undefined,
+    author: role?.practitioner?.reference ? { reference: role.practitioner.reference } : role?.organization?.reference ? { reference: role.organization.reference } : undefined,
     name: name ? (name.text ?? [...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ')) : matrixUserId,
   };
 }

@@ -14,8 +14,12 @@ const BUSINESS_STATUS: Partial<Record<TaskStatus, { code: string; display: strin
 export interface StatusChange {
   to: TaskStatus;
   at: Date;
-  /** Who acted: their PractitionerRole, or their Matrix ID when the directory has no role for them. */
-  by: { role?: Reference; matrixUserId: string };
+  /**
+   * Who acted: as R4's Annotation.author may name them (their Practitioner, or else their
+   * role's Organization; R4 allows no PractitionerRole there), or their Matrix ID when the
+   * directory has neither for them.
+   */
+  by: { author?: Reference; matrixUserId: string };
   /** The recipient's reason (rejected) or note (completed). */
   text?: string | undefined;
 }
@@ -24,7 +28,7 @@ export interface StatusChange {
 export function applyStatusChange(task: Task, change: StatusChange): Task {
   const business = BUSINESS_STATUS[change.to];
   const note: Annotation = {
-    ...(change.by.role ? { authorReference: change.by.role } : { authorString: change.by.matrixUserId }),
+    ...(change.by.author ? { authorReference: change.by.author } : { authorString: change.by.matrixUserId }),
     time: change.at.toISOString(),
     text: `${change.to} by ${change.by.matrixUserId} in Matrix${change.text ? `: ${change.text}` : ''}`,
   };

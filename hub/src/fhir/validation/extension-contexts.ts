@@ -1,8 +1,9 @@
-import { crawlTypedValue, isResourceType, toTypedValue, type InternalTypeSchema, type TypedValueWithPath } from '@medplum/core';
+import { isResourceType, type CrawlerVisitor, type InternalTypeSchema, type TypedValueWithPath } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
 import { issue } from '../operation-outcome.js';
 import type { KnownExtensions } from './extension-definitions.js';
 import { definitionUrlOf } from './extensions.js';
+import { typedCheckIssues, type TypedCheck, type WalkPaths } from './typed-walk.js';
 
 /** The names an element that holds an extension answers to in an extension's `context`. */
 interface Holder {
@@ -63,59 +64,67 @@ function shownHolder(holder: Holder): string {
  * the hub. An extension the hub does not know is extensions.ts's business.
  * Runs on a resource the StructureDefinition validator accepted: it walks the resource by type.
  */
-export function extensionContextIssues(resource: Resource, known: KnownExtensions): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = [];
-  // Element paths from the nearest resource, by instance path, and the primitives whose
-  // `_name` objects carry extensions: the crawler reports those objects without their type.
-  const elementPaths = new Map<string, string>([[resource.resourceType, resource.resourceType]]);
+export function extensionContextCheck(known: KnownExtensions): TypedCheck {
+  return (resource, issues, paths) => extensionContextVisitor(resource, issues, known, paths);
+}
+
+function extensionContextVisitor(resource: Resource, issues: OperationOutcomeIssue[], known: KnownExtensions, paths: WalkPaths): CrawlerVisitor {
+  // The resources the walk is in (the root, contained ones, Bundle entries'): element paths
+  // start at the nearest. Primitives' `_name` objects, which the crawler reports without their
+  // type, are noted as the walk meets them (rare); an element's path is worked out only for an
+  // element that holds an extension.
+  const resources: Array<{ path: string; type: string }> = [];
   const primitiveHolders = new Map<string, Holder>();
+
+  const elementPathOf = (instancePath: string): string => {
+    const nearest = resources.at(-1) ?? { path: resource.resourceType, type: resource.resourceType };
+    return withoutIndexes(`${nearest.type}${paths.hl7(instancePath).slice(paths.hl7(nearest.path).length)}`).replace(/\.ofType\([^)]*\)/g, '');
+  };
 
   const holderOf = (parent: TypedValueWithPath, schema: InternalTypeSchema): Holder => {
     const primitive = primitiveHolders.get(parent.path);
     if (primitive) return primitive;
-    const isBackbone = schema.path.includes('.');
-    return {
-      types: typesOf(parent.type, isBackbone),
-      definitionPath: schema.path,
-      elementPath: elementPaths.get(parent.path) ?? withoutIndexes(parent.path),
-    };
+    return { types: typesOf(parent.type, schema.path.includes('.')), definitionPath: schema.path, elementPath: elementPathOf(parent.path) };
   };
 
-  crawlTypedValue(
-    toTypedValue(resource),
-    {
-      visitProperty: (parent, key, _path, propertyValues, schema) => {
-        const parentElementPath = elementPaths.get(parent.path) ?? withoutIndexes(parent.path);
-        const name = key.startsWith('_') ? key.slice(1) : key;
-        for (const value of propertyValues.flat()) {
-          elementPaths.set(value.path, isResourceType(value.type) ? value.type : `${parentElementPath}.${name}`);
-          if (key.startsWith('_')) {
-            const primitiveType = schema.elements[name]?.type[0]?.code ?? 'Element';
-            primitiveHolders.set(value.path, {
-              types: typesOf(primitiveType, false),
-              definitionPath: `${schema.path}.${name}`,
-              elementPath: `${parentElementPath}.${name}`,
-            });
-          }
-        }
-        if (key !== 'extension' && key !== 'modifierExtension') return;
-        const holder = holderOf(parent, schema);
-        for (const value of propertyValues.flat()) {
-          const url = (value.value as { url?: unknown }).url;
-          if (typeof url !== 'string') continue;
-          const definition = known.definitions.get(definitionUrlOf(url));
-          if (!definition || allows(definition.url, definition.contexts, holder)) continue;
-          issues.push(
-            issue(
-              'extension',
-              `the extension ${url} is not allowed to be used at this point (this element is ${shownHolder(holder)}; allowed: ${definition.contexts.join(', ')})`,
-              [parent.path.replaceAll('._', '.')],
-            ),
-          );
-        }
-      },
+  return {
+    onEnterResource: (_path, value) => {
+      resources.push({ path: value.path, type: value.type });
     },
-    { skipMissingProperties: true },
-  );
-  return issues;
+    onExitResource: () => {
+      resources.pop();
+    },
+    visitProperty: (parent, key, _path, propertyValues, schema) => {
+      if (key.startsWith('_')) {
+        const name = key.slice(1);
+        const primitiveType = schema.elements[name]?.type[0]?.code ?? 'Element';
+        for (const value of propertyValues.flat()) {
+          primitiveHolders.set(value.path, { types: typesOf(primitiveType, false), definitionPath: `${schema.path}.${name}`, elementPath: `${elementPathOf(parent.path)}.${name}` });
+        }
+        return;
+      }
+      if (key !== 'extension' && key !== 'modifierExtension') return;
+      let holder: Holder | undefined;
+      for (const value of propertyValues.flat()) {
+        const url = (value.value as { url?: unknown }).url;
+        if (typeof url !== 'string') continue;
+        const definition = known.definitions.get(definitionUrlOf(url));
+        if (!definition) continue;
+        holder ??= holderOf(parent, schema);
+        if (allows(definition.url, definition.contexts, holder)) continue;
+        issues.push(
+          issue(
+            'extension',
+            `the extension ${url} is not allowed to be used at this point (this element is ${shownHolder(holder)}; allowed: ${definition.contexts.join(', ')})`,
+            [paths.hl7(parent.path)],
+          ),
+        );
+      }
+    },
+  };
+}
+
+/** The context issues of one resource, on a walk of their own. */
+export function extensionContextIssues(resource: Resource, known: KnownExtensions): OperationOutcomeIssue[] {
+  return typedCheckIssues(resource, extensionContextCheck(known));
 }

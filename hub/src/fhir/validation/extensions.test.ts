@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AllergyIntolerance, Resource, Task } from 'fhir/r4.js';
-import { knownExtensions } from './extension-definitions.js';
+import { knownExtensions, readExtensionDefinitionFiles } from './extension-definitions.js';
 import { extensionIssues } from './extensions.js';
 
 const known = knownExtensions();
@@ -87,4 +90,18 @@ test("HL7's validator's leniency is kept: an unknown extension under an example 
     ['warning', ['Patient.extension[0]']],
     ['error', ['Patient.extension[1].url']],
   ]);
+});
+
+test('an operator loads extension definitions from files or folders, single or as a Bundle; a file without one is an error', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'carehub-extensions-'));
+  const definition = { resourceType: 'StructureDefinition', url: 'http://fhir.de/StructureDefinition/a', type: 'Extension', snapshot: { element: [{ id: 'Extension.value[x]', path: 'Extension.value[x]', type: [{ code: 'string' }] }] } };
+  writeFileSync(join(folder, 'a.json'), JSON.stringify(definition));
+  writeFileSync(join(folder, 'b.json'), JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { ...definition, url: 'http://fhir.de/StructureDefinition/b' } }] }));
+  const loaded = knownExtensions(readExtensionDefinitionFiles([folder]));
+  expect(loaded.definitions.get('http://fhir.de/StructureDefinition/b')?.valueTypes).toEqual(['string']);
+  const patient = { resourceType: 'Patient', extension: [{ url: 'http://fhir.de/StructureDefinition/a', valueInteger: 1 }] } as Resource;
+  expect(extensionIssues(patient, loaded).map((i) => i.diagnostics)).toEqual(['the extension http://fhir.de/StructureDefinition/a takes a value of type string, not integer (valueInteger)']);
+  const empty = join(folder, 'c.json');
+  writeFileSync(empty, JSON.stringify({ resourceType: 'Patient' }));
+  expect(() => readExtensionDefinitionFiles([empty])).toThrow('holds no Extension StructureDefinition');
 });

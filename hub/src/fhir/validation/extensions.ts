@@ -1,7 +1,7 @@
 import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
 import { issue } from '../operation-outcome.js';
 import { isAcceptedUnknownExtension, type KnownExtensions } from './extension-definitions.js';
-import { forEachJsonElement } from './json-elements.js';
+import { jsonCheckIssues, type JsonCheck } from './json-elements.js';
 
 /** FHIR R4's primitive types, whose names start in lower case (`valueDateTime` is a dateTime). */
 const PRIMITIVE_TYPES: ReadonlySet<string> = new Set([
@@ -41,33 +41,38 @@ const isAbsoluteUrl = (url: string) => /^[a-z][a-z0-9+.-]*:/i.test(url);
  *   has sub-extensions only).
  * Where a known extension may be used is extension-contexts.ts's check (it needs types).
  */
-export function extensionIssues(resource: Resource, known: KnownExtensions): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = [];
-  forEachJsonElement(resource, resource.resourceType, ({ value, path, key }) => {
-    if ((key !== 'extension' && key !== 'modifierExtension') || Array.isArray(value)) return;
-    const url = (value as { url?: unknown }).url;
-    if (typeof url !== 'string') return; // the StructureDefinition validator requires the url
-    if (url.includes('|')) {
-      issues.push(issue('extension', `the extension URL ${url} must not contain a version (FHIR R4 extensibility.html: the url identifies the extension, not a version of it)`, [`${path}.url`]));
-    }
-    const definition = known.definitions.get(definitionUrlOf(url));
-    if (!definition) {
-      if (key === 'modifierExtension') {
-        issues.push(issue('extension', `the modifier extension ${url} is unknown to this server, so it cannot honour what it changes: the resource is refused`, [path]));
-      } else if (isAcceptedUnknownExtension(url, known.policy)) {
-        issues.push({ severity: 'warning', code: 'extension', diagnostics: `the extension ${url} is unknown to this server and was not checked (its namespace is one HL7's validator or this server's configuration accepts)`, expression: [path] });
-      } else if (isAbsoluteUrl(url) || !SUB_EXTENSION_PATH.test(path)) {
-        issues.push(issue('extension', `the extension ${url} could not be found so is not allowed here: this server knows FHIR R4's core extensions, CareHub's own and those its operator loaded`, [path]));
+export function extensionCheck(known: KnownExtensions): JsonCheck {
+  return (_resource, issues) => ({
+    visit: ({ value, path, key }) => {
+      if ((key !== 'extension' && key !== 'modifierExtension') || Array.isArray(value)) return;
+      const url = (value as { url?: unknown }).url;
+      if (typeof url !== 'string') return; // the StructureDefinition validator requires the url
+      if (url.includes('|')) {
+        issues.push(issue('extension', `the extension URL ${url} must not contain a version (FHIR R4 extensibility.html: the url identifies the extension, not a version of it)`, [`${path}.url`]));
       }
-      return;
-    }
-    const carried = valueOf(value as object);
-    if (!carried) return; // a value-less extension with sub-extensions; their cardinality is the definition's
-    if (definition.valueTypes.length === 0) {
-      issues.push(issue('extension', `the extension ${url} has no value of its own (its definition has sub-extensions only), but ${carried.key} was given`, [path]));
-    } else if (!definition.valueTypes.includes(carried.type)) {
-      issues.push(issue('extension', `the extension ${url} takes a value of type ${definition.valueTypes.join(' or ')}, not ${carried.type} (${carried.key})`, [path]));
-    }
+      const definition = known.definitions.get(definitionUrlOf(url));
+      if (!definition) {
+        if (key === 'modifierExtension') {
+          issues.push(issue('extension', `the modifier extension ${url} is unknown to this server, so it cannot honour what it changes: the resource is refused`, [path]));
+        } else if (isAcceptedUnknownExtension(url, known.policy)) {
+          issues.push({ severity: 'warning', code: 'extension', diagnostics: `the extension ${url} is unknown to this server and was not checked (its namespace is one HL7's validator or this server's configuration accepts)`, expression: [path] });
+        } else if (isAbsoluteUrl(url) || !SUB_EXTENSION_PATH.test(path)) {
+          issues.push(issue('extension', `the extension ${url} could not be found so is not allowed here: this server knows FHIR R4's core extensions, CareHub's own and those its operator loaded`, [path]));
+        }
+        return;
+      }
+      const carried = valueOf(value as object);
+      if (!carried) return; // a value-less extension with sub-extensions; their cardinality is the definition's
+      if (definition.valueTypes.length === 0) {
+        issues.push(issue('extension', `the extension ${url} has no value of its own (its definition has sub-extensions only), but ${carried.key} was given`, [path]));
+      } else if (!definition.valueTypes.includes(carried.type)) {
+        issues.push(issue('extension', `the extension ${url} takes a value of type ${definition.valueTypes.join(' or ')}, not ${carried.type} (${carried.key})`, [path]));
+      }
+    },
   });
-  return issues;
+}
+
+/** The extension issues of one resource, on a walk of their own. */
+export function extensionIssues(resource: Resource, known: KnownExtensions): OperationOutcomeIssue[] {
+  return jsonCheckIssues(resource, extensionCheck(known));
 }

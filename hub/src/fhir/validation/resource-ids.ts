@@ -1,7 +1,7 @@
 import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
 import { isFhirId, shownId } from '../fhir-id.js';
 import { issue } from '../operation-outcome.js';
-import { forEachJsonElement, isResourceObject } from './json-elements.js';
+import { isResourceObject, jsonCheckIssues, type JsonCheck } from './json-elements.js';
 
 function idIssue(id: unknown, path: string): OperationOutcomeIssue {
   return issue('value', `the resource id ${shownId(id)} is not a FHIR id: 1 to 64 of A-Z, a-z, 0-9, "-" and "."`, [path]);
@@ -14,11 +14,16 @@ function idIssue(id: unknown, path: string): OperationOutcomeIssue {
  * resource an earlier hub stored under a refused id: the write path sets it aside, having found it
  * stored (write-resources.ts parseUpdate; decision 0003).
  */
-export function resourceIdIssues(resource: Resource): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = [];
+export const resourceIdCheck: JsonCheck = (resource, issues) => {
   if (resource.id !== undefined && !isFhirId(resource.id)) issues.push(idIssue(resource.id, `${resource.resourceType}.id`));
-  forEachJsonElement(resource, resource.resourceType, ({ value, path }) => {
-    if (isResourceObject(value) && value.id !== undefined && !isFhirId(value.id)) issues.push(idIssue(value.id, `${path}.id`));
-  });
-  return issues;
+  return {
+    visit: ({ value, path }) => {
+      if (isResourceObject(value) && value.id !== undefined && !isFhirId(value.id)) issues.push(idIssue(value.id, `${path}.id`));
+    },
+  };
+};
+
+/** The issues of this check on one resource, on a walk of its own. */
+export function resourceIdIssues(resource: Resource): OperationOutcomeIssue[] {
+  return jsonCheckIssues(resource, resourceIdCheck);
 }

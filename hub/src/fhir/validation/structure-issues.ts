@@ -15,18 +15,18 @@ const REWRITES: ReadonlyArray<{ pattern: RegExp; rewrite: (path: string, match: 
     pattern: /^Missing required property$/,
     rewrite: (path) => {
       const { parent, name } = splitLast(path);
-      return { expression: [parent, path], message: `${name}: minimum required = 1, but only found 0` };
+      return { expression: [path, parent], message: `${name}: minimum required = 1, but only found 0` };
     },
   },
   {
     pattern: /^Invalid additional property "(.+)"$/,
-    rewrite: (path, match) => ({ expression: [splitLast(path).parent, path], message: `unrecognized property '${match[1]}': R4 defines no such element here` }),
+    rewrite: (path, match) => ({ expression: [path, splitLast(path).parent], message: `unrecognized property '${match[1]}': R4 defines no such element here` }),
   },
   {
     pattern: /^Invalid null value$/,
     rewrite: (path) => {
       const { parent, name } = splitLast(path);
-      return { expression: [parent, path], message: `the property ${name} is null: FHIR JSON leaves an absent element out instead (at ${path})` };
+      return { expression: [path, parent], message: `the property ${name} is null: FHIR JSON leaves an absent element out instead (at ${path})` };
     },
   },
   {
@@ -38,8 +38,8 @@ const REWRITES: ReadonlyArray<{ pattern: RegExp; rewrite: (path: string, match: 
 /**
  * Medplum's StructureDefinition validator puts its message in `details.text` and names the
  * missing, unknown or null element itself; HL7's validator names the element that lacks or
- * holds it. The hub's issue names both (`expression` is 0..*): the holder first, as HL7 does,
- * then the element. Every issue the hub answers carries its message in `diagnostics`.
+ * holds it. The hub's issue names both (`expression` is 0..*): the element first, then its
+ * holder, where HL7 reports it. Every issue the hub answers carries its message in `diagnostics`.
  */
 export function asHl7Issue(issue: OperationOutcomeIssue): OperationOutcomeIssue {
   const text = issue.details?.text;
@@ -55,4 +55,13 @@ export function asHl7Issue(issue: OperationOutcomeIssue): OperationOutcomeIssue 
     }
   }
   return { ...rest, diagnostics: path === undefined ? text : `${text} (at ${path})` };
+}
+
+/**
+ * Medplum's issues as the hub answers them. Its reference-type warnings are left out:
+ * reference-targets.ts judges reference types (as errors, and resolving absolute, contained
+ * and Bundle references, which Medplum's check misreads).
+ */
+export function fromMedplum(issues: readonly OperationOutcomeIssue[]): OperationOutcomeIssue[] {
+  return issues.filter((issue) => !(issue.severity === 'warning' && issue.details?.text?.startsWith('Invalid reference'))).map(asHl7Issue);
 }
