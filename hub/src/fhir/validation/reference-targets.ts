@@ -1,23 +1,13 @@
-import { isResourceType, type InternalSchemaElement, type InternalTypeSchema } from '@medplum/core';
+import { isResourceType, type InternalSchemaElement } from '@medplum/core';
 import type { OperationOutcomeIssue, Reference, Resource } from 'fhir/r4.js';
 import { issue } from '../operation-outcome.js';
 import { forEachJsonElement, isResourceObject } from './json-elements.js';
-import { typedCheckIssues, type TypedCheck } from './typed-walk.js';
+import { elementOf, typedCheckIssues, type TypedCheck } from './typed-walk.js';
 
 const CORE_PROFILE = 'http://hl7.org/fhir/StructureDefinition/';
 
 /** `Type/id`, optionally versioned, at the end of a relative or absolute reference. */
 const TYPED_TAIL = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-
-/** The element a property's key stands for: `valueReference` is the choice element `value[x]`. */
-function elementOf(schema: InternalTypeSchema, key: string): InternalSchemaElement | undefined {
-  const exact = schema.elements[key];
-  if (exact) return exact;
-  for (const [name, element] of Object.entries(schema.elements)) {
-    if (name.endsWith('[x]') && key.startsWith(name.slice(0, -3))) return element;
-  }
-  return undefined;
-}
 
 /**
  * The resource types an element's Reference may point to, from its targetProfiles; undefined

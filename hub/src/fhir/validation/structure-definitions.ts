@@ -1,7 +1,7 @@
 import { tryGetDataType, type InternalSchemaElement, type InternalTypeSchema } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from 'fhir/r4.js';
 import { issue } from '../operation-outcome.js';
-import { isResourceObject, jsonCheckIssues, type JsonCheck } from './json-elements.js';
+import { eachResourceOfType, jsonCheckIssues, type JsonCheck } from './json-elements.js';
 
 /** Element types whose content a path cannot follow: any resource fits there. */
 const OPEN_TYPES: ReadonlySet<string> = new Set(['Resource', 'DomainResource']);
@@ -80,14 +80,7 @@ function structureDefinitionIssues(definition: Partial<StructureDefinition>, pat
  * one type (`Observation.valueQuantity`) names a type the choice allows. Checked against the
  * types Medplum loaded from R4, for StructureDefinitions anywhere in the resource.
  */
-export const structureDefinitionPathCheck: JsonCheck = (resource, issues) => {
-  issues.push(...resource.resourceType === 'StructureDefinition' ? structureDefinitionIssues(resource as Partial<StructureDefinition>, 'StructureDefinition') : []);
-  return {
-    visit: ({ value, path }) => {
-      if (isResourceObject(value) && value.resourceType === 'StructureDefinition') issues.push(...structureDefinitionIssues(value as Partial<StructureDefinition>, path));
-    },
-  };
-};
+export const structureDefinitionPathCheck: JsonCheck = eachResourceOfType<StructureDefinition>('StructureDefinition', structureDefinitionIssues);
 
 /** The issues of this check on one resource, on a walk of its own. */
 export function structureDefinitionPathIssues(resource: Resource): OperationOutcomeIssue[] {

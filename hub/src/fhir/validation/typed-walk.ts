@@ -1,4 +1,4 @@
-import { crawlTypedValue, toTypedValue, type CrawlerVisitor, type InternalTypeSchema, type TypedValueWithPath } from '@medplum/core';
+import { crawlTypedValue, toTypedValue, type CrawlerVisitor, type InternalSchemaElement, type InternalTypeSchema, type TypedValueWithPath } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
 
 /**
@@ -21,6 +21,16 @@ export type TypedCheck = (resource: Resource, issues: OperationOutcomeIssue[], p
 /** The crawler's visitor, and what to do once the walk is over. */
 export interface TypedVisitor extends CrawlerVisitor {
   finish?: () => void;
+}
+
+/** The element a property's key stands for: `valueQuantity` is the choice element `value[x]`. */
+export function elementOf(schema: InternalTypeSchema, key: string): InternalSchemaElement | undefined {
+  const exact = schema.elements[key];
+  if (exact) return exact;
+  for (const [name, element] of Object.entries(schema.elements)) {
+    if (name.endsWith('[x]') && key.startsWith(name.slice(0, -3))) return element;
+  }
+  return undefined;
 }
 
 /** The choice element (`value[x]`) a key such as `valueQuantity` stands for, if it is one. */
