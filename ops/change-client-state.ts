@@ -7,9 +7,7 @@
  * seconds (each hub node re-reads a client's state at most 5 s after it last did). Disabling
  * keeps the registration (its keys, scopes and roles) for enable-client; deleting removes it.
  */
-import { deleteSmartClient, setSmartClientActive } from '../hub/src/auth/smart-clients.js';
-import { loadConfigFile } from '../hub/src/config/load-config.js';
-import { createDatabase } from '../hub/src/store/database.js';
+import { createDatabase, deleteSmartClient, loadConfigFile, setSmartClientActive } from '@carehub/hub';
 
 const ACTIONS = ['disable', 'enable', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];

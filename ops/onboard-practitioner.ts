@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { JWK } from 'jose';
-import { loadConfigFile } from '../hub/src/config/load-config.js';
+import { loadConfigFile } from '@carehub/hub';
 import type { OneTimeLogin } from './lib/matrix-one-time-login.js';
 import { onboardPractitioner, reissueOneTimeLogin } from './lib/practitioner-onboarding.js';
 import { fetchAccessToken } from './lib/smart-client-credentials.js';

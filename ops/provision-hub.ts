@@ -8,14 +8,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { JWK } from 'jose';
-import { generateSigningJwk } from '../hub/src/auth/access-token.js';
-import { registerSmartClient } from '../hub/src/auth/smart-clients.js';
+import { createDatabase, createStorageKey, generateSigningJwk, loadConfigFile, migrate, registerSmartClient } from '@carehub/hub';
 import { generateClientKeys } from './lib/smart-client-credentials.js';
-import { loadConfigFile } from '../hub/src/config/load-config.js';
-import { createDatabase } from '../hub/src/store/database.js';
-import { migrate } from '../hub/src/store/migrate.js';
-import { createStorageKey } from '../hub/src/documents/storage-keyring.js';
-import { logOutMatrixSession, MatrixUserExistsError, registerSynapseUser } from '../matrix-bridge/src/synapse-user-registration.js';
+import { logOutMatrixSession, MatrixUserExistsError, registerSynapseUser } from './lib/synapse-user-registration.js';
 import { readRegistrationSecret, readStackInfo } from './stack-info.js';
 
 const configFlag = process.argv.indexOf('--config');

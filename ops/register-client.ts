@@ -6,9 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { JSONWebKeySet, JWK } from 'jose';
-import { registerSmartClient } from '../hub/src/auth/smart-clients.js';
-import { loadConfigFile } from '../hub/src/config/load-config.js';
-import { createDatabase } from '../hub/src/store/database.js';
+import { createDatabase, loadConfigFile, registerSmartClient } from '@carehub/hub';
 
 const argument = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);

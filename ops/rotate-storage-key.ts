@@ -5,10 +5,7 @@
  * workers re-encrypt in the background. Old keys stay in the folder until nothing needs them.
  *   npm run rotate-storage-key [-- --config .stack/carehub.yaml] [--no-wait]
  */
-import { loadConfigFile } from '../hub/src/config/load-config.js';
-import { contentUnderOlderKeys, queueReencryption } from '../hub/src/documents/reencrypt-content.js';
-import { createStorageKey } from '../hub/src/documents/storage-keyring.js';
-import { createDatabase } from '../hub/src/store/database.js';
+import { contentUnderOlderKeys, createDatabase, createStorageKey, loadConfigFile, queueReencryption } from '@carehub/hub';
 
 const option = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);

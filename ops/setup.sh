@@ -21,14 +21,16 @@ apt_install() {
 ensure_node_packages() {
   command -v npm >/dev/null || { log "installing nodejs and npm (Debian packages)"; apt_install nodejs npm; }
   local stamp="node_modules/.carehub-lock-sha"
-  local current; current=$(sha256sum package-lock.json package.json | sha256sum | cut -c1-64)
-  if [ -x node_modules/.bin/node ] && [ "$(cat "$stamp" 2>/dev/null)" = "$current" ]; then return 0; fi
+  # The workspaces' package.json files count too, and so do their links in node_modules/@carehub/.
+  local manifests=(package-lock.json package.json fhir-profiles/package.json matrix-bridge/package.json connectors/package.json hub/package.json)
+  local current; current=$(sha256sum "${manifests[@]}" | sha256sum | cut -c1-64)
+  if [ -x node_modules/.bin/node ] && [ -e node_modules/@carehub/hub ] && [ "$(cat "$stamp" 2>/dev/null)" = "$current" ]; then return 0; fi
   log "installing packages (npm install, versions pinned by package-lock.json)"
   # (Not `npm ci`: this registry mirror omits other platforms' optional packages from the lockfile,
   # which `npm ci` rejects.) The system npm may run on an older Node; the lockfile pins every version, so it installs
   # exactly what Node 22 needs, including Node 22 itself (the `node` package).
   npm install --no-audit --no-fund --loglevel=error
-  sha256sum package-lock.json package.json | sha256sum | cut -c1-64 >"$stamp"
+  sha256sum "${manifests[@]}" | sha256sum | cut -c1-64 >"$stamp"
 }
 
 ensure_postgres() {

@@ -1,6 +1,6 @@
 import type { OperationOutcome } from 'fhir/r4.js';
 import { ANONYMOUS_RATE_LIMIT } from '../hub/src/http/anonymous-rate-limit.js';
-import type { RunningHub } from '../hub/src/hub.js';
+import type { RunningHub } from '@carehub/hub';
 import { BAD_INPUTS, sendBadInput } from '../ops/lib/bad-inputs.js';
 import { startApiHub, type ApiHub } from './support/api-hub.js';
 import { startAuthHub, type AuthHub } from './support/auth-hub.js';

@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Bundle, DocumentReference, OperationOutcome, Subscription, Task } from 'fhir/r4.js';
 import pg from 'pg';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { createLogger, type RunningHub, startHub } from '@carehub/hub';
 import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
 import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
 import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';

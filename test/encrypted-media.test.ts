@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createClient, type MatrixClient } from 'matrix-js-sdk';
 import { pino } from 'pino';
 import { AttachmentIntegrityError, decryptAttachment } from '../matrix-bridge/src/encrypted-attachment.js';
-import { authenticatedMediaUrl, downloadEncryptedFile, uploadEncryptedFile } from '../matrix-bridge/src/matrix-media.js';
+import { authenticatedMediaUrl, downloadEncryptedFile, uploadEncryptedFile } from '@carehub/matrix-bridge';
 import { quietSdkGlobalLogger, sdkLoggerFor } from '../matrix-bridge/src/sdk-logger.js';
-import type { RegisteredMatrixUser } from '../matrix-bridge/src/synapse-user-registration.js';
+import type { RegisteredMatrixUser } from '../ops/lib/synapse-user-registration.js';
 import { registerTestUser, stack } from './support/test-stack.js';
 
 // Encrypted attachments against the real Synapse: what one user uploads, another downloads over

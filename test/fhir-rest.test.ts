@@ -1,5 +1,5 @@
 import type { Bundle, OperationOutcome, Organization, Practitioner, PractitionerRole, Task } from 'fhir/r4.js';
-import type { RunningHub } from '../hub/src/hub.js';
+import type { RunningHub } from '@carehub/hub';
 import type { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
 import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';
 import { startApiHub, type ApiHub } from './support/api-hub.js';

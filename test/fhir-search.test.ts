@@ -1,6 +1,5 @@
 import type { Bundle, OperationOutcome, Organization, Practitioner, Resource } from 'fhir/r4.js';
-import type { RunningHub } from '../hub/src/hub.js';
-import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM } from '../hub/src/routing/matrix-address.js';
+import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, type RunningHub } from '@carehub/hub';
 import type { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
 import { startApiHub, type ApiHub } from './support/api-hub.js';
 

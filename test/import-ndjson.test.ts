@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { RunningHub } from '../hub/src/hub.js';
+import type { RunningHub } from '@carehub/hub';
 import type { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
 import { startApiHub, type ApiHub } from './support/api-hub.js';
 

@@ -1,7 +1,7 @@
 import type { Bundle, OperationOutcome, Patient } from 'fhir/r4.js';
 import { stampOwner } from '../hub/src/auth/ownership.js';
 import { shownId } from '../hub/src/fhir/fhir-id.js';
-import type { RunningHub } from '../hub/src/hub.js';
+import type { RunningHub } from '@carehub/hub';
 import { createResource } from '../hub/src/store/resource-store.js';
 import { startAuthHub, type AuthHub, type Integrator } from './support/auth-hub.js';
 

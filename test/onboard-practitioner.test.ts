@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle, Endpoint, Organization, Practitioner, PractitionerRole } from 'fhir/r4.js';
-import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, matrixUserOfEndpoint, MATRIX_CONNECTION_CODE } from '../hub/src/routing/matrix-address.js';
+import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE, matrixUserOfEndpoint } from '@carehub/hub';
 import { localpartFromName } from '../ops/lib/practitioner-localpart.js';
 import { onboardPractitioner, OnboardingRefusedError, reissueOneTimeLogin, type OnboardingHub } from '../ops/lib/practitioner-onboarding.js';
 import { openSynapseAdminSession, type SynapseAdminSession } from '../ops/lib/synapse-admin-session.js';

@@ -1,6 +1,5 @@
 import type { Bundle, ServiceRequest, Task } from 'fhir/r4.js';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { createLogger, type RunningHub, startHub } from '@carehub/hub';
 import { MATRIX_DELIVERY_EXTENSION } from '../hub/src/delivery/task-delivery-status.js';
 import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
 import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';

@@ -1,8 +1,5 @@
 import type { Bundle, Task } from 'fhir/r4.js';
-import { createDatabase, type Database } from '../hub/src/store/database.js';
-import { parseConfig } from '../hub/src/config/load-config.js';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { createDatabase, createLogger, type Database, parseConfig, type RunningHub, startHub } from '@carehub/hub';
 import { MATRIX_DELIVERY_EXTENSION } from '../hub/src/delivery/task-delivery-status.js';
 import { fhirBundleOf, GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
 import { NioGpClient, type NioEvent } from '../ops/lib/nio-gp-client.js';

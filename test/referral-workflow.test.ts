@@ -1,7 +1,6 @@
 import type { Bundle, Communication, PractitionerRole, Subscription, Task } from 'fhir/r4.js';
 import type { MatrixEvent } from 'matrix-js-sdk';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { createLogger, type RunningHub, startHub } from '@carehub/hub';
 import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
 import { fhirBundleOf, GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
 import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';

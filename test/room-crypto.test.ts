@@ -1,9 +1,7 @@
 import type { PractitionerRole, Task } from 'fhir/r4.js';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, createLogger, MATRIX_CONNECTION_CODE, type RunningHub, startHub } from '@carehub/hub';
 import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
 import { TypedFhirClient } from '../ops/lib/typed-fhir-client.js';
-import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '../hub/src/routing/matrix-address.js';
 import { gpPracticeBundle, idOf, referralBundle } from './support/fhir-fixtures.js';
 import { createTestDatabase, createTestHubConfig, registerTestUser, stack } from './support/test-stack.js';
 import { waitFor } from './support/wait-for.js';

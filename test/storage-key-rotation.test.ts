@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
-import { contentUnderOlderKeys, queueReencryption } from '../hub/src/documents/reencrypt-content.js';
-import { createStorageKey } from '../hub/src/documents/storage-keyring.js';
+import { contentUnderOlderKeys, createLogger, createStorageKey, queueReencryption, type RunningHub, startHub } from '@carehub/hub';
 import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
 import { waitFor } from './support/wait-for.js';
 

@@ -1,7 +1,6 @@
 import { createServer } from 'node:net';
 import type { OperationOutcome, Subscription } from 'fhir/r4.js';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { createLogger, type RunningHub, startHub } from '@carehub/hub';
 import { SubscriberEndpoint } from './support/subscriber-endpoint.js';
 import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
 import { waitFor } from './support/wait-for.js';

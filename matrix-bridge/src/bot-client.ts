@@ -64,10 +64,9 @@ const isRoomEventSend = (input: Parameters<typeof fetch>[0], init: RequestInit |
  * shares) waits until the device store on disk holds the crypto state behind it. A crash can
  * then lose only work the homeserver never saw, never an Olm ratchet step it did.
  *
- * Room events are the exception: they leave one at a time, and writing the whole store before
- * each cost 6–28 ms of every send (the referral benchmark). What a crash can lose there is the
- * last steps of a room's outbound Megolm session, which ReferralRooms makes harmless by starting a
- * new session in each room before its first send in this process.
+ * Room event sends are the exception: what a crash can lose there is the last steps of a room's
+ * outbound Megolm session, which ReferralRooms makes harmless by starting a new session in each
+ * room before its first send in this process (docs/decisions/0010).
  */
 function durableFetch(deviceStore: BotDeviceStore, observe?: BotClientOptions['observeRequest']): typeof fetch {
   return async (input, init) => {
@@ -171,9 +170,8 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
     deviceStore.setSession(session);
     options.logger.info({ deviceId: session.deviceId }, 'logged in a new bot device');
   }
-  // The SDK's scheduler: the bot's room events leave one at a time, in order. Sends side by side
-  // into one room were tried (docs/benchmarks.md, referral benchmark): a GP's client then failed to decrypt
-  // some referrals after homeserver outages and Redis restarts.
+  // The SDK's scheduler: the bot's room events leave one at a time, in order, because sends side
+  // by side left GPs' clients unable to decrypt some referrals after outages (docs/decisions/0007).
   //
   // The scheduler itself never retries: a send that failed is retried by the delivery queue,
   // which encrypts the event again. Its own retries would send, after an outage, ciphertext made
@@ -198,9 +196,8 @@ export async function startBotClient(options: BotClientOptions): Promise<BotClie
   options.beforeSync?.(client);
   const firstSync = waitForFirstSync(client);
   // No lazy loading of members: the bot must know every member, invited ones included, to
-  // share room keys with them (lazily loaded member lists missed fresh invites).
-  // Every later sync asks for up to SYNC_TIMELINE_LIMIT events per room, or a GP's answers that
-  // fell into a gap after an outage would never be seen (see syncFilterWithTimelineLimit).
+  // share room keys with them. Every later sync asks for up to SYNC_TIMELINE_LIMIT events per
+  // room, or GP answers in a gap after an outage would never be seen (docs/decisions/0009).
   await client.startClient({
     initialSyncLimit: options.catchUpEvents ?? 50,
     lazyLoadMembers: false,

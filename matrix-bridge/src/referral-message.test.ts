@@ -65,7 +65,7 @@ describe('the referral message a GP reads', () => {
   });
 
   test('an edit replaces text and FHIR together, and asks for no new processing status', () => {
-    const current = { ...renderReferralMessage(view, bundle, structure, 'Referral (updated)'), 'de.gematik.request.status': { from_device: 'BOT', lifetime: 1 } };
+    const current = { ...renderReferralMessage(view, bundle, structure, 'updated'), 'de.gematik.request.status': { from_device: 'BOT', lifetime: 1 } };
     const edit = renderReferralEdit('$original', current);
     expect(edit['m.relates_to']).toEqual({ rel_type: 'm.replace', event_id: '$original' });
     expect(edit['m.new_content']).toMatchObject({ msgtype: 'm.text', 'de.gematik.fhir.resource': bundle });
@@ -76,7 +76,7 @@ describe('the referral message a GP reads', () => {
   });
 
   test('a re-send is the whole referral in its thread', () => {
-    const resend = renderReferralResend('$original', renderReferralMessage(view, bundle, structure, 'Referral (re-sent)'));
+    const resend = renderReferralResend('$original', renderReferralMessage(view, bundle, structure, 'resent'));
     expect(resend['m.relates_to']).toMatchObject({ rel_type: 'm.thread', event_id: '$original' });
     expect(resend.body).toMatch(/^Referral \(re-sent\): Ole Nielsen – Home-care assessment\n/);
     expect(resend['de.gematik.fhir.resource']).toEqual(bundle);

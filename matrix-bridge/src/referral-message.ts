@@ -1,5 +1,6 @@
 import type { FileMessageContent } from './matrix-media.js';
 import { CAREHUB_MESSAGE_KEY, FHIR_RESOURCE_KEY, FHIR_STRUCTURE_KEY, inThread, STATUS_REQUEST_KEY } from './room-state.js';
+import { BOT_MESSAGES } from './bot-messages.js';
 
 /** What a GP needs to see of a referral, already resolved from FHIR by the hub. */
 export interface ReferralView {
@@ -48,7 +49,7 @@ export interface ReferralMessageContent {
 export const INLINE_CONTENT_LIMIT_BYTES = 40 * 1024;
 
 /** How to answer, in words and in the shapes parseAnswerEvent understands. */
-export const ANSWER_HINT = 'Answer in this referral’s thread (or react to it): ✅ or "accept" to accept, ❌ or "decline <reason>" to decline, "done" when completed, "help" for more.';
+export const ANSWER_HINT = BOT_MESSAGES.answerHint;
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -58,7 +59,8 @@ export function referralLabel(view: Pick<ReferralView, 'patient' | 'request'>): 
   return `${view.patient.name} – ${view.request}`;
 }
 
-type Heading = 'Referral' | 'Referral (updated)' | 'Referral (re-sent)';
+/** Which version of a referral the text is: the first, an edit, or a re-send to someone who could not read it. */
+export type Heading = keyof typeof BOT_MESSAGES.referral.heading;
 
 /**
  * How long one field of the text may be: a long note or reason is cut short (its whole text is
@@ -66,25 +68,25 @@ type Heading = 'Referral' | 'Referral (updated)' | 'Referral (re-sent)';
  */
 export const FIELD_TEXT_LIMIT = 600;
 
-const shortened = (value: string) => (value.length <= FIELD_TEXT_LIMIT ? value : `${value.slice(0, FIELD_TEXT_LIMIT)}… (shortened: the whole text is in the referral's FHIR)`);
+const shortened = (value: string) => (value.length <= FIELD_TEXT_LIMIT ? value : BOT_MESSAGES.referral.shortened(value.slice(0, FIELD_TEXT_LIMIT)));
 
 function renderText(view: ReferralView, heading: Heading, fhirInThread: boolean) {
-  const patient = [view.patient.name, view.patient.birthDate && `born ${view.patient.birthDate}`, view.patient.identifier]
+  const patient = [view.patient.name, view.patient.birthDate && BOT_MESSAGES.referral.born(view.patient.birthDate), view.patient.identifier]
     .filter(Boolean)
     .join(', ');
   const lines: Array<[string, string | undefined]> = [
-    ['Patient', patient],
-    ['Request', view.request],
-    ['Reason', view.reason],
-    ['Priority', view.priority],
-    ['From', view.requester],
-    ['Due', view.dueDate],
-    ['Note', view.note],
+    [BOT_MESSAGES.referral.fields.patient, patient],
+    [BOT_MESSAGES.referral.fields.request, view.request],
+    [BOT_MESSAGES.referral.fields.reason, view.reason],
+    [BOT_MESSAGES.referral.fields.priority, view.priority],
+    [BOT_MESSAGES.referral.fields.from, view.requester],
+    [BOT_MESSAGES.referral.fields.due, view.dueDate],
+    [BOT_MESSAGES.referral.fields.note, view.note],
   ];
   const present = lines.filter((l): l is [string, string] => Boolean(l[1])).map(([k, v]): [string, string] => [k, shortened(v)]);
   // The first line is what a thread list, a notification or a one-line client shows.
-  const title = shortened(`${heading}: ${referralLabel(view)}`);
-  const after = fhirInThread ? ['The referral as FHIR follows in this thread as a file.', ANSWER_HINT] : [ANSWER_HINT];
+  const title = shortened(`${BOT_MESSAGES.referral.heading[heading]}: ${referralLabel(view)}`);
+  const after = fhirInThread ? [BOT_MESSAGES.referral.fhirInThread, ANSWER_HINT] : [ANSWER_HINT];
   return {
     body: [title, ...present.map(([k, v]) => `${k}: ${v}`), '', ...after].join('\n'),
     format: 'org.matrix.custom.html' as const,
@@ -103,7 +105,7 @@ function renderText(view: ReferralView, heading: Heading, fhirInThread: boolean)
  * whole would exceed INLINE_CONTENT_LIMIT_BYTES the FHIR is left out (`fhir: 'thread'`) and the
  * caller sends it as a file in the referral's thread.
  */
-export function renderReferralMessage(view: ReferralView, bundle: object, structure: FhirStructure, heading: Heading = 'Referral'): ReferralMessageContent {
+export function renderReferralMessage(view: ReferralView, bundle: object, structure: FhirStructure, heading: Heading = 'original'): ReferralMessageContent {
   const ids = { task: `Task/${view.taskId}`, serviceRequest: `ServiceRequest/${view.serviceRequestId}` };
   const inline: ReferralMessageContent = {
     msgtype: 'm.text',

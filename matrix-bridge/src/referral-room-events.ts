@@ -2,7 +2,7 @@ import { MatrixEventEvent, RoomEvent, type MatrixClient, type MatrixEvent, type 
 import { DecryptionFailureCode } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import type { Logger } from 'pino';
 import { parseAnswerEvent, type ReferralAnswer } from './referral-answer.js';
-import { asCareHubRoomState, CAREHUB_DOCUMENT_KEY, CAREHUB_MESSAGE_KEY, CAREHUB_ROOM_STATE, type CareHubRoomState } from './room-state.js';
+import { asReferralsRoomState, CAREHUB_DOCUMENT_KEY, CAREHUB_MESSAGE_KEY, CAREHUB_ROOM_STATE, type ReferralsRoomState } from './room-state.js';
 
 /** Something a member did in a CareHub room that the hub may have to act on. */
 export interface ReferralRoomEvent {
@@ -12,7 +12,6 @@ export interface ReferralRoomEvent {
   sender: string;
   /** The Matrix event type (`m.room.message`, `m.reaction`; `m.receipt` for a read receipt). */
   eventType: string;
-  room: CareHubRoomState;
   /**
    * The events this one is about, which tie it to a referral: its thread's root, the event it
    * replies or reacts to (and, one step on, what that event is about). For a read receipt, the
@@ -72,8 +71,8 @@ export class ReferralRoomEvents {
     await Promise.allSettled([...this.perRoom.values()]);
   }
 
-  private stateOf(room: Room | undefined): CareHubRoomState | undefined {
-    return asCareHubRoomState(room?.currentState.getStateEvents(CAREHUB_ROOM_STATE, '')?.getContent());
+  private stateOf(room: Room | undefined): ReferralsRoomState | undefined {
+    return asReferralsRoomState(room?.currentState.getStateEvents(CAREHUB_ROOM_STATE, '')?.getContent());
   }
 
   /** What an event is about, and what the first of those (if the bot has it) is about in turn. */
@@ -106,7 +105,7 @@ export class ReferralRoomEvents {
       if (happening.kind === 'ignored') return;
       const relatesTo = this.relatesTo(room, event.getContent());
       const referral = this.referralNamedBy(room, relatesTo);
-      await this.handle({ roomId: room.roomId, eventId: event.getId()!, sender: event.getSender()!, eventType: event.getType(), room: state, relatesTo, ...(referral ? { referral } : {}), happening });
+      await this.handle({ roomId: room.roomId, eventId: event.getId()!, sender: event.getSender()!, eventType: event.getType(), relatesTo, ...(referral ? { referral } : {}), happening });
     });
   };
 
@@ -120,7 +119,7 @@ export class ReferralRoomEvents {
         // A threaded receipt (MSC3771) names its thread's root; "main" is the room's own timeline.
         const relatesTo = [upTo, ...(threadId && threadId !== 'main' ? [threadId] : [])];
         this.enqueue(room.roomId, () =>
-          this.handle({ roomId: room.roomId, eventId: `receipt:${room.roomId}:${userId}:${upTo}`, sender: userId, eventType: 'm.receipt', room: state, relatesTo, happening: { kind: 'read', upTo } }),
+          this.handle({ roomId: room.roomId, eventId: `receipt:${room.roomId}:${userId}:${upTo}`, sender: userId, eventType: 'm.receipt', relatesTo, happening: { kind: 'read', upTo } }),
         );
       }
     }

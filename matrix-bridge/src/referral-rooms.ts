@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { KeyShareLedger } from './key-share-ledger.js';
 import { renderRoomIntro } from './room-notice.js';
 import { SendGate } from './send-gate.js';
-import { asCareHubRoomState, CAREHUB_ROOM_STATE, type CareHubRoomState, type ReferralsRoomState } from './room-state.js';
+import { CAREHUB_ROOM_STATE, type ReferralsRoomState } from './room-state.js';
 
 const MEGOLM = 'm.megolm.v1.aes-sha2';
 const BOT_POWER = 100;
@@ -51,7 +51,7 @@ function errcode(error: unknown): string | undefined {
  * The rooms referrals travel in: one room per sender and recipient (the Task's requester and
  * owner), each referral a thread in it. A GP practice sees one room per clinic that refers to
  * it, not one per patient, and the hub sends into rooms that exist instead of creating one per
- * referral (room creation is what limits a homeserver's pace: see docs/architecture.md, Rooms).
+ * referral (room creation is what limits a homeserver's pace: docs/decisions/0006).
  * The room's alias is derived from the pair, which makes creating it idempotent: a retry after a
  * crash, or a second worker, finds the room instead of making another.
  */
@@ -66,7 +66,8 @@ export class ReferralRooms {
   private readonly gate = new SendGate();
   /**
    * Each user's devices as last looked up, until the bot's crypto reports a change for them (or
-   * DEVICE_CACHE_MS passes): asking the crypto store on every delivery cost the referral benchmark.
+   * DEVICE_CACHE_MS passes), so a delivery does not call into the Rust crypto, on the event loop
+   * the sends share, for every recipient device.
    */
   private readonly deviceCache = new Map<string, { devices: RecipientDevice[]; at: number }>();
   /**
@@ -324,12 +325,6 @@ export class ReferralRooms {
    */
   async removeMember(roomId: string, userId: string, reason: string): Promise<void> {
     await this.bot.kick(roomId, userId, reason);
-  }
-
-  /** What a room is to CareHub, from its own state event (undefined for rooms that are not ours). */
-  roomState(roomId: string): CareHubRoomState | undefined {
-    const content = this.bot.getRoom(roomId)?.currentState.getStateEvents(CAREHUB_ROOM_STATE, '')?.getContent();
-    return asCareHubRoomState(content);
   }
 
   private roomOptions(state: ReferralsRoomState, invitees: string[], title: string | undefined): ICreateRoomOpts {

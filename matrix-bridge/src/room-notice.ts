@@ -1,4 +1,5 @@
 import { inThread, STATUS_RESPONSE_EVENT } from './room-state.js';
+import { BOT_MESSAGES } from './bot-messages.js';
 
 /**
  * The bot's short answers in a referrals room. m.notice, so other bots do not answer them; in
@@ -32,13 +33,7 @@ export function renderProcessingStatus(aboutEventId: string, fromDevice: string,
  * shared with every device, verified or not, so it can tell an unverified login what to do.
  */
 export function renderRoomIntro(title: string | undefined) {
-  const from = title ? ` from ${title}` : '';
-  const body = [
-    `This room carries referrals${from}, sent through CareHub.`,
-    'Each referral is a message with its own thread. Answer in the thread: ✅ or "accept" to accept, ❌ or "decline <reason>" to decline, "done" when completed, "help" for more.',
-    'Referrals can be read only on verified logins: if one shows as unreadable, verify this login (set up cross-signing, or verify it from a login you already use). CareHub then sends it again.',
-  ].join('\n');
-  return { msgtype: 'm.notice' as const, body };
+  return { msgtype: 'm.notice' as const, body: BOT_MESSAGES.roomIntro(title) };
 }
 
 /**
@@ -46,11 +41,5 @@ export function renderRoomIntro(title: string | undefined) {
  * with every device, so it holds no patient data: not who, not what, only that and what to do.
  */
 export function renderUnreadableNotice(userIds: string[]) {
-  const who = userIds.join(', ');
-  return {
-    msgtype: 'm.notice' as const,
-    body:
-      `🔒 A new referral is waiting here for ${who}, but none of your logins can read it yet: CareHub sends referrals only to verified logins. ` +
-      'Verify this login (set up cross-signing when your app asks, or verify it from a login you already use); CareHub then sends the referral again in its thread.',
-  };
+  return { msgtype: 'm.notice' as const, body: BOT_MESSAGES.unreadable(userIds.join(', ')) };
 }

@@ -16,11 +16,9 @@ export interface ReferralsRoomState {
   /** The Task.owner reference: whose members the room holds. */
   owner: string;
 }
-export type CareHubRoomState = ReferralsRoomState;
-
-/** The state of a room, if it is a CareHub room (undefined for any other room the bot is in). */
-export function asCareHubRoomState(content: Record<string, unknown> | undefined): CareHubRoomState | undefined {
-  return content && content['kind'] === 'referrals' && typeof content['owner'] === 'string' ? (content as unknown as CareHubRoomState) : undefined;
+/** The state of a room, if it is a CareHub referrals room (undefined for any other room the bot is in). */
+export function asReferralsRoomState(content: Record<string, unknown> | undefined): ReferralsRoomState | undefined {
+  return content && content['kind'] === 'referrals' && typeof content['owner'] === 'string' ? (content as unknown as ReferralsRoomState) : undefined;
 }
 
 /**

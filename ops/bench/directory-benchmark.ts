@@ -13,8 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HubProcess } from '../lib/hub-process.js';
-import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM } from '../../hub/src/routing/matrix-address.js';
-import { parseConfig } from '../../hub/src/config/load-config.js';
+import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, parseConfig } from '@carehub/hub';
 import { readStackInfo } from '../stack-info.js';
 
 const argument = (name: string, fallback: number) => {

@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
-import { parseConfig } from '../../hub/src/config/load-config.js';
-import { createStorageKey } from '../../hub/src/documents/storage-keyring.js';
+import { createStorageKey, parseConfig } from '@carehub/hub';
 import { HubProcess } from '../lib/hub-process.js';
 import { readStackInfo } from '../stack-info.js';
 

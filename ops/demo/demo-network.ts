@@ -1,6 +1,6 @@
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
-import { CAREHUB_PROFILES } from '../../fhir-profiles/src/carehub-profiles.js';
-import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '../../hub/src/routing/matrix-address.js';
+import { CAREHUB_PROFILES } from '@carehub/fhir-profiles';
+import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '@carehub/hub';
 
 /** A county's small care network: who the demo's referral travels between. */
 export interface DemoPeople {

@@ -10,10 +10,8 @@ import {
 import { pino } from 'pino';
 import { quietSdkGlobalLogger, sdkLoggerFor } from '../../matrix-bridge/src/sdk-logger.js';
 import { syncFilterWithTimelineLimit } from '../../matrix-bridge/src/sync-filter.js';
-import { CAREHUB_MESSAGE_KEY, FHIR_RESOURCE_KEY, FHIR_STRUCTURE_KEY, inThread } from '../../matrix-bridge/src/room-state.js';
-import type { EncryptedFile } from '../../matrix-bridge/src/encrypted-attachment.js';
-import { downloadEncryptedFile, uploadEncryptedFile } from '../../matrix-bridge/src/matrix-media.js';
-import type { RegisteredMatrixUser } from '../../matrix-bridge/src/synapse-user-registration.js';
+import { CAREHUB_MESSAGE_KEY, downloadEncryptedFile, type EncryptedFile, FHIR_RESOURCE_KEY, FHIR_STRUCTURE_KEY, inThread, uploadEncryptedFile } from '@carehub/matrix-bridge';
+import type { RegisteredMatrixUser } from './synapse-user-registration.js';
 
 /**
  * The Task ("Task/<id>") a referral message is about: the event that is the referral itself (a

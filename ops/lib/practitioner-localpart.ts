@@ -1,4 +1,5 @@
 import type { HumanName, Practitioner } from 'fhir/r4.js';
+import { humanNameText } from '../../hub/src/fhir/human-name.js';
 
 /** Letters that do not decompose to ASCII under NFKD, written as Nordic and German names are in ASCII. */
 const TRANSLITERATION: Record<string, string> = { æ: 'ae', ø: 'oe', å: 'aa', ß: 'ss', þ: 'th', ð: 'd', đ: 'd', ł: 'l', œ: 'oe', ı: 'i' };
@@ -15,9 +16,9 @@ export function nameOfPractitioner(practitioner: Practitioner): HumanName | unde
   return names.find((n) => n.use === 'official') ?? names.find((n) => n.use === 'usual') ?? names[0];
 }
 
-/** How the name reads, e.g. "Dr. Karen Jensen". */
+/** How the name reads, e.g. "Dr. Karen Jensen" (the hub's one spelling of a name). */
 export function displayName(name: HumanName): string {
-  return name.text ?? [...(name.prefix ?? []), ...(name.given ?? []), name.family ?? ''].join(' ').trim();
+  return humanNameText([name]) ?? '';
 }
 
 /**

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Bundle, Endpoint, OperationOutcome, Practitioner, PractitionerRole } from 'fhir/r4.js';
-import { CAREHUB_PROFILES } from '../../fhir-profiles/src/carehub-profiles.js';
-import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, matrixUserOfEndpoint, MATRIX_CONNECTION_CODE } from '../../hub/src/routing/matrix-address.js';
-import { logOutMatrixSession, MatrixUserExistsError, registerSynapseUser, type RegisteredMatrixUser } from '../../matrix-bridge/src/synapse-user-registration.js';
+import { CAREHUB_PROFILES } from '@carehub/fhir-profiles';
+import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE, matrixUserOfEndpoint } from '@carehub/hub';
+import { logOutMatrixSession, MatrixUserExistsError, registerSynapseUser, type RegisteredMatrixUser } from './synapse-user-registration.js';
 import { mintOneTimeLogin, type OneTimeLogin } from './matrix-one-time-login.js';
 import { displayName, localpartFromName, LOCALPART_PATTERN, nameOfPractitioner } from './practitioner-localpart.js';
 import { actAsUser, type SynapseAdminSession } from './synapse-admin-session.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { logOutMatrixSession, MatrixUserExistsError, registerSynapseUser } from '../../matrix-bridge/src/synapse-user-registration.js';
+import { logOutMatrixSession, MatrixUserExistsError, registerSynapseUser } from './synapse-user-registration.js';
 
 /** A session of a Synapse server admin, for the admin API; close() logs it out. */
 export interface SynapseAdminSession {

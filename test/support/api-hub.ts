@@ -1,5 +1,4 @@
-import { createLogger } from '../../hub/src/logger.js';
-import { startHub, type RunningHub } from '../../hub/src/hub.js';
+import { createLogger, type RunningHub, startHub } from '@carehub/hub';
 import { TypedFhirClient } from '../../ops/lib/typed-fhir-client.js';
 import { createTestDatabase, createTestHubConfig } from './test-stack.js';
 

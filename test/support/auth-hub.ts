@@ -1,10 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSigningJwk } from '../../hub/src/auth/access-token.js';
-import { registerSmartClient } from '../../hub/src/auth/smart-clients.js';
-import type { CareHubConfig } from '../../hub/src/config/config-schema.js';
-import { createLogger } from '../../hub/src/logger.js';
-import { startHub, type RunningHub } from '../../hub/src/hub.js';
+import { type CareHubConfig, createLogger, generateSigningJwk, registerSmartClient, type RunningHub, startHub } from '@carehub/hub';
 import { fetchAccessToken, generateClientKeys } from '../../ops/lib/smart-client-credentials.js';
 import { createTestDatabase, createTestHubConfig } from './test-stack.js';
 

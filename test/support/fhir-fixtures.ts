@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
-import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '../../hub/src/routing/matrix-address.js';
+import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from '@carehub/hub';
 
 /** A transaction entry that creates `resource` under `fullUrl` (a urn:uuid other entries may name). */
 export const entry = (fullUrl: string, resource: FhirResource): BundleEntry => ({

@@ -4,11 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { parseConfig } from '../../hub/src/config/load-config.js';
-import type { CareHubConfig } from '../../hub/src/config/config-schema.js';
-import { logOutMatrixSession, registerSynapseUser, type RegisteredMatrixUser } from '../../matrix-bridge/src/synapse-user-registration.js';
+import { type CareHubConfig, createStorageKey, parseConfig } from '@carehub/hub';
+import { logOutMatrixSession, registerSynapseUser, type RegisteredMatrixUser } from '../../ops/lib/synapse-user-registration.js';
 import { readRegistrationSecret, readStackInfo, type StackInfo } from '../../ops/stack-info.js';
-import { createStorageKey } from '../../hub/src/documents/storage-keyring.js';
 
 /**
  * The real stack `npm run setup` started, with throw-away parts for one test file: its own

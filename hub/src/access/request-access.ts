@@ -1,11 +1,15 @@
 import type { RequestHandler, Response } from 'express';
-import type { AuditEvent } from 'fhir/r4.js';
+import type { AuditEvent, Coding } from 'fhir/r4.js';
 import { callerOf } from '../auth/require-access-token.js';
 import { OPERATOR_ROLE } from '../auth/ownership.js';
 import { FhirError, issue } from '../fhir/operation-outcome.js';
 import type { Database } from '../store/database.js';
 import { createResource } from '../store/resource-store.js';
 import type { Access } from './access-policy.js';
+import { carehubCodeSystemUrl } from '@carehub/fhir-profiles';
+
+/** The AuditEvent subtype of a break-glass read (fhir-profiles/terminology/audit.codesystem.json). */
+export const BREAK_GLASS_SUBTYPE: Coding = { system: carehubCodeSystemUrl('audit'), code: 'break-glass', display: 'Break-glass access to patient data' };
 
 /** The header an operator sends, with its reason, to read patient data in an emergency. */
 export const BREAK_GLASS_HEADER = 'x-carehub-break-glass';
@@ -48,7 +52,7 @@ export function breakGlassAccess(db: Database): RequestHandler {
     const event: AuditEvent = {
       resourceType: 'AuditEvent',
       type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
-      subtype: [{ system: 'http://carehub.example.org/fhir/CodeSystem/audit', code: 'break-glass', display: 'Break-glass access to patient data' }],
+      subtype: [BREAK_GLASS_SUBTYPE],
       action: 'R',
       recorded: new Date().toISOString(),
       outcome: '0',

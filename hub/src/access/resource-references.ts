@@ -1,10 +1,7 @@
 import type { Resource } from 'fhir/r4.js';
-import { parseReference, type ReferenceTarget } from '../fhir/references.js';
+import { binaryIdOfUrl, parseReference, type ReferenceTarget } from '../fhir/references.js';
 
-/** Binary/<id> named by an attachment url, relative or absolute (FHIR R4 datatypes.html#Attachment). */
-export function binaryIdOfUrl(url: string): string | undefined {
-  return /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/\d+)?$/.exec(url)?.[1];
-}
+export { binaryIdOfUrl };
 
 export interface ReferenceAt extends ReferenceTarget {
   /** Where the reference stands, as a FHIRPath-like element path (for OperationOutcome.expression). */

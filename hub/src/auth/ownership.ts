@@ -1,8 +1,9 @@
 import type { Resource } from 'fhir/r4.js';
 import { FhirError, issue } from '../fhir/operation-outcome.js';
+import { carehubCodeSystemUrl } from '@carehub/fhir-profiles';
 
 /** Tag system marking which Organization owns (may change) a resource. */
-export const OWNER_TAG_SYSTEM = 'http://carehub.example.org/fhir/CodeSystem/owner';
+export const OWNER_TAG_SYSTEM = carehubCodeSystemUrl('owner');
 /** Role of the network's operators (the county), who may change any resource. */
 export const OPERATOR_ROLE = 'operator';
 

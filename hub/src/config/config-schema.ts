@@ -142,7 +142,8 @@ export const configSchema = z
         maxBackoffMs: z.number().int().min(10).default(60_000),
         /**
          * Delivery jobs run side by side: their database work, room lookups and uploads overlap,
-         * while the bot's room events still leave one at a time (the SDK's scheduler).
+         * while the bot's room events still leave one at a time (the SDK's scheduler:
+         * docs/decisions/0007).
          */
         concurrency: z.number().int().min(1).max(64).default(8),
         /**
@@ -220,4 +221,3 @@ export const configSchema = z
   .strict();
 
 export type CareHubConfig = z.infer<typeof configSchema>;
-export type CareHubRole = CareHubConfig['roles'][number];

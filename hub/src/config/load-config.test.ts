@@ -85,10 +85,13 @@ describe('an operator starting the hub with a bad configuration is told which op
     const defaults = parseConfig(minimal) as unknown as Record<string, unknown>;
     expect(() => parseConfig(example)).not.toThrow();
     // Options without a default (required, or paths) show an illustrative value instead.
-    const illustrative = new Set(['http.publicBaseUrl', 'database.url', 'auth.signingKeyFile', 'documents.storageKeyDir']);
+    const illustrative = new Set([
+      'http.publicBaseUrl', 'database.url', 'auth.signingKeyFile', 'documents.storageKeyDir',
+      'matrix.homeserverUrl', 'matrix.serverName', 'matrix.bot.userId', 'matrix.bot.passwordFile', 'matrix.deviceStore.path', 'matrix.deviceStore.keyFile',
+    ]);
     const differences: string[] = [];
     const compare = (value: unknown, fallback: unknown, path: string) => {
-      if (path.startsWith('matrix.') || illustrative.has(path)) return;
+      if (illustrative.has(path)) return;
       if (value && typeof value === 'object' && !Array.isArray(value)) {
         for (const [key, inner] of Object.entries(value)) compare(inner, (fallback as Record<string, unknown> | undefined)?.[key], path ? `${path}.${key}` : key);
       } else if (JSON.stringify(value) !== JSON.stringify(fallback)) {
@@ -96,7 +99,20 @@ describe('an operator starting the hub with a bad configuration is told which op
       }
     };
     compare(example, defaults, '');
+    // And the other way round: every option with a default is in the example, so none goes undocumented.
+    const missing: string[] = [];
+    const present = (value: unknown, inExample: unknown, path: string) => {
+      if (inExample === undefined) {
+        missing.push(path);
+        return;
+      }
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [key, inner] of Object.entries(value)) present(inner, (inExample as Record<string, unknown>)[key], `${path}.${key}`);
+      }
+    };
+    for (const [key, value] of Object.entries(defaults)) present(value, example[key], key);
     expect(differences).toEqual([]);
+    expect(missing).toEqual([]);
   });
 
   test('the operator listener and the subscription allow list have safe defaults, and a bad host names the option', () => {

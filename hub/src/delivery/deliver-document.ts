@@ -1,8 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { DocumentReference } from 'fhir/r4.js';
 import { EventType } from 'matrix-js-sdk';
-import { uploadEncryptedStream } from '../../../matrix-bridge/src/matrix-media-streams.js';
-import { CAREHUB_DOCUMENT_KEY, inThread } from '../../../matrix-bridge/src/room-state.js';
+import { CAREHUB_DOCUMENT_KEY, inThread, uploadEncryptedStream } from '@carehub/matrix-bridge';
 import { decryptContent, findContentOf } from '../documents/binary-content-store.js';
 import { documentStoreSettings } from '../documents/document-store.js';
 import type { OutboxJobData } from '../queue/queues.js';

@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { renderReferralEdit } from '../../../matrix-bridge/src/referral-message.js';
+import { renderReferralEdit } from '@carehub/matrix-bridge';
 import type { OutboxJobData } from '../queue/queues.js';
 import type { MatrixDeliveryDeps } from './deliver-referral.js';
 import { completeWithSentEvents, referralRoomFor } from './referral-delivery-record.js';
@@ -22,7 +22,7 @@ export function deliverReferralEdit({ db, rooms, logger }: MatrixDeliveryDeps) {
     if (!referral) throw new UnrecoverableError(`Task/${taskId} or its ServiceRequest is gone`);
     const { task, request } = referral;
 
-    const rendered = await renderReferralFor(db, task, request, 'Referral (updated)');
+    const rendered = await renderReferralFor(db, task, request, 'updated');
     const edit = renderReferralEdit(delivery.messageEventId, rendered.content);
     const sent = await sendReferralEvents(rooms, { roomId: delivery.roomId, outboxId, part: 'edit', threadRoot: delivery.messageEventId }, rendered, edit);
     await completeWithSentEvents(db, outboxId, sent);

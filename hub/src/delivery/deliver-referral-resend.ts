@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Task } from 'fhir/r4.js';
-import { renderReferralResend } from '../../../matrix-bridge/src/referral-message.js';
+import { renderReferralResend } from '@carehub/matrix-bridge';
 import type { OutboxJobData } from '../queue/queues.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import { markOutboxRowCompleted } from '../store/outbox.js';
@@ -37,7 +37,7 @@ export function deliverReferralResend({ db, rooms, logger }: MatrixDeliveryDeps)
       return stillRecipient ? `not re-sent: the referral is ${task.status}` : 'not re-sent: no longer a recipient';
     }
 
-    const rendered = await renderReferralFor(db, task, request, 'Referral (re-sent)');
+    const rendered = await renderReferralFor(db, task, request, 'resent');
     const content = renderReferralResend(delivery.messageEventId, rendered.content);
     const audience = { kind: 'only' as const, userIds: [userId] };
     const sent = await sendReferralEvents(rooms, { roomId: delivery.roomId, outboxId, part: 'resend', threadRoot: delivery.messageEventId }, rendered, content, audience);

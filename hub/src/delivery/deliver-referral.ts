@@ -1,9 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Task } from 'fhir/r4.js';
 import type { Logger } from 'pino';
-import type { ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js';
-import { renderUnreadableNotice } from '../../../matrix-bridge/src/room-notice.js';
-import { STATUS_REQUEST_KEY } from '../../../matrix-bridge/src/room-state.js';
+import { type ReferralRooms, renderUnreadableNotice, STATUS_REQUEST_KEY } from '@carehub/matrix-bridge';
 import type { OutboxJobData } from '../queue/queues.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import type { Database } from '../store/database.js';

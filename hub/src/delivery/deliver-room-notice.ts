@@ -1,7 +1,6 @@
 import type { Job } from 'bullmq';
 import { EventType } from 'matrix-js-sdk';
-import { referralLabel } from '../../../matrix-bridge/src/referral-message.js';
-import { renderNotice, renderProcessingStatus } from '../../../matrix-bridge/src/room-notice.js';
+import { BOT_MESSAGES, referralLabel, renderNotice, renderProcessingStatus } from '@carehub/matrix-bridge';
 import type { OutboxJobData } from '../queue/queues.js';
 import type { Queryable } from '../store/database.js';
 import type { MatrixDeliveryDeps } from './deliver-referral.js';
@@ -14,7 +13,7 @@ async function referralLine(db: Queryable, taskId: string): Promise<string | und
   const referral = await findReferral(db, taskId);
   if (!referral) return undefined;
   const { task, request } = referral;
-  return `Referral: ${referralLabel(await buildReferralView(db, task, request, await findPatientOf(db, request)))}`;
+  return BOT_MESSAGES.referral.named(referralLabel(await buildReferralView(db, task, request, await findPatientOf(db, request))));
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Task } from 'fhir/r4.js';
 import type { Logger } from 'pino';
-import type { ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js';
+import type { ReferralRooms } from '@carehub/matrix-bridge';
 import { inTransaction, type Database } from '../store/database.js';
 import { addOutboxRow } from '../store/outbox.js';
 import { findResource } from '../store/resource-store.js';

@@ -36,14 +36,34 @@ export type ReferralDelivery =
   /** Never delivered (cancelled first, or not a referral): there is no room to talk in. */
   | { state: 'none' };
 
+/**
+ * One `referral.deliver` outbox row of a Task with, when it sent any, one event it sent (a row
+ * without recorded events has the event's columns null).
+ */
+export interface ReferralDeliveryRow {
+  completed: boolean;
+  part: string | null;
+  room_id: string | null;
+  event_id: string | null;
+}
+
 /** Where a Task's referral stands in Matrix, from the outbox and what its row sent. */
 export async function findReferralDelivery(db: Queryable, taskId: string): Promise<ReferralDelivery> {
-  const { rows } = await db.query<{ completed: boolean; part: string | null; room_id: string | null; event_id: string | null }>(
+  const { rows } = await db.query<ReferralDeliveryRow>(
     `SELECT o.completed_at IS NOT NULL AS completed, d.part, d.room_id, d.event_id
        FROM outbox o LEFT JOIN matrix_deliveries d ON d.outbox_id = o.id
       WHERE o.payload ->> 'taskId' = $1 AND o.topic = 'referral.deliver'`,
     [taskId],
   );
+  return referralDeliveryOf(rows);
+}
+
+/**
+ * A referral is pending while any of its delivery rows is open (queued or in flight), delivered
+ * once a completed row recorded its message event, and none when it never had a row or its rows
+ * completed without sending (cancelled first, say).
+ */
+export function referralDeliveryOf(rows: readonly ReferralDeliveryRow[]): ReferralDelivery {
   if (rows.length === 0) return { state: 'none' };
   if (rows.some((r) => !r.completed)) return { state: 'pending' };
   const message = rows.find((r) => r.part === 'message');
@@ -82,13 +102,9 @@ export async function referralRoomFor(db: Database, outboxId: string, taskId: st
  * Records what an outbox row sent and completes the row, in one transaction with `alsoDo` (the
  * Task's delivery status, say). A row another worker finished meanwhile is left as it is.
  *
- * The commit does not wait for the disk (PostgreSQL `synchronous_commit = off` for this
- * transaction alone). It records work that is safe to redo: should a database crash lose it
- * (at most the last few hundred ms of such commits, never a torn one), the row is open again,
- * its delivery runs again with the same Matrix transaction id, and the homeserver answers with
- * the event it already has; the record, the Task's version and its notifications are then
- * written as if for the first time. Waiting for the disk here cost the homeserver, which shares
- * it, about a tenth of the referral benchmark's pace.
+ * The commit does not wait for the disk (`synchronous_commit = off`, this transaction alone): a
+ * commit a crash loses reopens the row, and its redo with the same Matrix transaction id gets the
+ * homeserver's existing event back (docs/decisions/0008).
  */
 export async function completeWithSentEvents(db: Database, outboxId: string, events: SentEvent[], alsoDo?: (client: DatabaseClient) => Promise<void>): Promise<void> {
   await inTransaction(db, async (client) => {

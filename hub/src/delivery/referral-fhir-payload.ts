@@ -1,7 +1,5 @@
 import type { Bundle, Patient, ServiceRequest, Task } from 'fhir/r4.js';
-import type { FileMessageContent } from '../../../matrix-bridge/src/matrix-media.js';
-import { renderReferralMessage, type ReferralMessageContent, type ReferralView } from '../../../matrix-bridge/src/referral-message.js';
-import type { ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js';
+import { type FileMessageContent, type ReferralMessageContent, type ReferralRooms, type ReferralView, renderReferralMessage } from '@carehub/matrix-bridge';
 import type { Queryable } from '../store/database.js';
 import { buildReferralView, findPatientOf } from './referral-view.js';
 

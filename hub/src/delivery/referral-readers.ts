@@ -1,4 +1,4 @@
-import type { DeviceReach } from '../../../matrix-bridge/src/referral-rooms.js';
+import type { DeviceReach } from '@carehub/matrix-bridge';
 import type { Queryable } from '../store/database.js';
 
 /** Records which of the recipients' devices got the key of an event that carried a referral. */

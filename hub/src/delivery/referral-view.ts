@@ -1,17 +1,12 @@
 import type { CodeableConcept, HumanName, Patient, Reference, ServiceRequest, Task } from 'fhir/r4.js';
-import type { ReferralView } from '../../../matrix-bridge/src/referral-message.js';
-import { parseReference } from '../fhir/references.js';
+import type { ReferralView } from '@carehub/matrix-bridge';
+import { parseReference, referencedId } from '../fhir/references.js';
 import type { Queryable } from '../store/database.js';
 import { findResource } from '../store/resource-store.js';
+import { humanNameText } from '../fhir/human-name.js';
 
 function conceptText(concept: CodeableConcept | undefined): string | undefined {
   return concept?.text ?? concept?.coding?.find((c) => c.display)?.display ?? concept?.coding?.[0]?.code;
-}
-
-function nameText(names: HumanName[] | undefined): string | undefined {
-  const name = names?.find((n) => n.use === 'official') ?? names?.[0];
-  if (!name) return undefined;
-  return name.text ?? [...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ');
 }
 
 /** A readable name for whoever a reference points at: its display, else the directory's name for it. */
@@ -27,7 +22,7 @@ async function displayOf(db: Queryable, reference: Reference | undefined): Promi
   );
   if (!resource) return reference.reference;
   if (typeof resource.name === 'string') return resource.name;
-  if (Array.isArray(resource.name)) return nameText(resource.name as HumanName[]);
+  if (Array.isArray(resource.name)) return humanNameText(resource.name as HumanName[]);
   if (resource.resourceType === 'PractitionerRole') {
     const who = await displayOf(db, resource.practitioner);
     const where = await displayOf(db, resource.organization);
@@ -45,7 +40,7 @@ export interface StoredReferral {
 /** The Task and its ServiceRequest, or undefined when either is gone. */
 export async function findReferral(db: Queryable, taskId: string): Promise<StoredReferral | undefined> {
   const task = await findResource<Task & { id: string }>(db, 'Task', taskId);
-  const requestId = task?.focus?.reference?.replace(/^ServiceRequest\//, '');
+  const requestId = referencedId(task?.focus, 'ServiceRequest');
   const request = requestId ? await findResource<ServiceRequest & { id: string }>(db, 'ServiceRequest', requestId) : undefined;
   return task && request ? { task, request } : undefined;
 }
@@ -62,7 +57,7 @@ export async function buildReferralView(db: Queryable, task: Task & { id: string
     taskId: task.id,
     serviceRequestId: request.id,
     patient: {
-      name: nameText(patient?.name) ?? request.subject.display ?? 'unknown patient',
+      name: humanNameText(patient?.name) ?? request.subject.display ?? 'unknown patient',
       birthDate: patient?.birthDate,
       identifier: patient?.identifier?.[0]?.value,
     },

@@ -1,6 +1,5 @@
 import { EventType } from 'matrix-js-sdk';
-import { fhirGoesInThread, renderReferralFhirFile } from '../../../matrix-bridge/src/referral-message.js';
-import type { Audience, ReferralRooms } from '../../../matrix-bridge/src/referral-rooms.js';
+import { type Audience, fhirGoesInThread, type ReferralRooms, renderReferralFhirFile } from '@carehub/matrix-bridge';
 import { matrixTxnIdFor, type SentEvent } from './referral-delivery-record.js';
 import { REFERRAL_PAYLOAD_STRUCTURE, uploadReferralFhir, type RenderedReferral } from './referral-fhir-payload.js';
 

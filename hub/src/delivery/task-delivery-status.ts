@@ -1,13 +1,14 @@
 import type { CodeableConcept, Extension, Task } from 'fhir/r4.js';
+import { carehubCodeSystemUrl, carehubStructureDefinitionUrl } from '@carehub/fhir-profiles';
 
-export const TASK_BUSINESS_STATUS_SYSTEM = 'http://carehub.example.org/fhir/CodeSystem/task-business-status';
-export const MATRIX_DELIVERY_EXTENSION = 'http://carehub.example.org/fhir/StructureDefinition/matrix-delivery';
+export const TASK_BUSINESS_STATUS_SYSTEM = carehubCodeSystemUrl('task-business-status');
+export const MATRIX_DELIVERY_EXTENSION = carehubStructureDefinitionUrl('matrix-delivery');
 
-const DELIVERED: CodeableConcept = {
+export const DELIVERED: CodeableConcept = {
   coding: [{ system: TASK_BUSINESS_STATUS_SYSTEM, code: 'delivered', display: "Delivered to the recipient's Matrix room, readable on a recipient's device" }],
   text: 'Delivered',
 };
-const NOT_READABLE_YET: CodeableConcept = {
+export const NOT_READABLE_YET: CodeableConcept = {
   coding: [{ system: TASK_BUSINESS_STATUS_SYSTEM, code: 'delivered-not-readable', display: "In the recipient's Matrix room, but none of the recipients' devices can decrypt it yet" }],
   text: 'Delivered, not readable yet',
 };

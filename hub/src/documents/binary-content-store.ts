@@ -10,12 +10,9 @@ import type { StorageKeyring } from './storage-keyring.js';
 /** Ciphertext is kept in rows of this size: small enough to stream, large enough to be few. */
 const CHUNK_BYTES = 256 * 1024;
 /**
- * V8 collects dead Buffers (external memory) only after about 64 MB of them have piled up; a
- * document streaming through leaves that much behind in chunk copies (HTTP, the PGP workers'
- * hand-offs, the database driver's messages). Where the hub runs with --expose-gc (npm start
- * does), it asks for a full collection every 16 MB stored or read: a 200 MB upload then grows the hub's
- * RSS by ~27 MB instead of ~64 MB (ops/bench/document-upload-memory.ts), for ~10% less upload
- * throughput. (A young-generation collection alone does not free them.)
+ * V8 frees dead Buffers only after about 64 MB of them have piled up, and a streaming document
+ * leaves that much behind in chunk copies: where the hub runs with --expose-gc (npm start does),
+ * it asks for a full collection every 16 MB stored or read (docs/decisions/0011).
  */
 const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
 const collectGarbage = () => (globalThis as { gc?: (options?: { type: string; execution: string }) => void }).gc?.();

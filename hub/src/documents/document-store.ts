@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Attachment, Binary, DocumentReference, Resource } from 'fhir/r4.js';
-import { FhirError, issue } from '../fhir/operation-outcome.js';
+import { FhirError, issue, unprocessable } from '../fhir/operation-outcome.js';
 import type { Queryable } from '../store/database.js';
 import { createResource } from '../store/resource-store.js';
 import { findContentOf, linkContent, storeContentBytes, type ContentStoreDeps, type StoredContent } from './binary-content-store.js';
 import { assertAllowedContentType, tooLarge, type ContentLimits } from './content-limits.js';
 import { digestOf } from './content-digest.js';
 import type { StorageKeyring } from './storage-keyring.js';
+import { binaryIdOfUrl } from '../fhir/references.js';
+import { carehubStructureDefinitionUrl } from '@carehub/fhir-profiles';
 
 /** Attachment extension carrying the SHA-256 (base64) beside FHIR's SHA-1 Attachment.hash. */
-export const SHA256_EXTENSION = 'http://carehub.example.org/fhir/StructureDefinition/attachment-sha256';
+export const SHA256_EXTENSION = carehubStructureDefinitionUrl('attachment-sha256');
 
 export interface DocumentStoreSettings extends ContentLimits {
   keyring: StorageKeyring;
@@ -32,8 +34,6 @@ export function contentStoreDeps(): ContentStoreDeps {
   return { keyring: s.keyring, maxSizeBytes: s.maxSizeBytes };
 }
 
-const unprocessable = (message: string, path: string) => new FhirError(422, [issue('processing', message, [path])]);
-
 /** The attachment as CareHub stores it: a reference to the Binary, with size and both hashes. */
 export function describedAttachment(attachment: Attachment, binaryId: string, content: StoredContent): Attachment {
   const { data: _data, ...rest } = attachment;
@@ -55,10 +55,6 @@ export async function createBinary(db: Queryable, bytes: Uint8Array, contentType
   return { binary: binary as Binary & { id: string }, content };
 }
 
-function binaryIdOf(url: string): string | undefined {
-  return /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/\d+)?$/.exec(url)?.[1];
-}
-
 /**
  * A DocumentReference's attachments before it is stored (FHIR R4 documentreference.html):
  * inline content (`data`) becomes an encrypted Binary and a reference to it; a reference to a
@@ -76,19 +72,19 @@ export async function prepareDocumentReference(db: Queryable, document: Document
       const bytes = Buffer.from(attachment.data, 'base64');
       if (bytes.length > maxSizeBytes) throw tooLarge(maxSizeBytes);
       if (attachment.hash && attachment.hash !== digestOf(bytes).sha1) {
-        throw unprocessable('attachment.hash is not the SHA-1 of attachment.data', `${at}.hash`);
+        throw unprocessable('attachment.hash is not the SHA-1 of attachment.data', [`${at}.hash`]);
       }
-      if (attachment.size !== undefined && attachment.size !== bytes.length) throw unprocessable(`attachment.size ${attachment.size} is not the size of attachment.data (${bytes.length})`, `${at}.size`);
+      if (attachment.size !== undefined && attachment.size !== bytes.length) throw unprocessable(`attachment.size ${attachment.size} is not the size of attachment.data (${bytes.length})`, [`${at}.size`]);
       const { binary, content: stored } = await createBinary(db, bytes, type);
       content.push({ ...item, attachment: describedAttachment(attachment, binary.id, stored) });
       continue;
     }
-    const binaryId = attachment.url ? binaryIdOf(attachment.url) : undefined;
-    if (!binaryId) throw unprocessable('an attachment needs inline data or a url naming a Binary on this server', at);
+    const binaryId = attachment.url ? binaryIdOfUrl(attachment.url) : undefined;
+    if (!binaryId) throw unprocessable('an attachment needs inline data or a url naming a Binary on this server', [at]);
     const stored = await findContentOf(db, binaryId);
-    if (!stored) throw unprocessable(`${attachment.url} does not exist on this server`, `${at}.url`);
-    if (attachment.hash && attachment.hash !== stored.sha1) throw unprocessable(`attachment.hash does not match the content of Binary/${binaryId}`, `${at}.hash`);
-    if (attachment.size !== undefined && attachment.size !== stored.size) throw unprocessable(`attachment.size does not match the content of Binary/${binaryId} (${stored.size})`, `${at}.size`);
+    if (!stored) throw unprocessable(`${attachment.url} does not exist on this server`, [`${at}.url`]);
+    if (attachment.hash && attachment.hash !== stored.sha1) throw unprocessable(`attachment.hash does not match the content of Binary/${binaryId}`, [`${at}.hash`]);
+    if (attachment.size !== undefined && attachment.size !== stored.size) throw unprocessable(`attachment.size does not match the content of Binary/${binaryId} (${stored.size})`, [`${at}.size`]);
     content.push({ ...item, attachment: describedAttachment(attachment, binaryId, stored) });
   }
   return { ...document, content: content as DocumentReference['content'] };

@@ -11,7 +11,7 @@ import type { StorageKeyring } from './storage-keyring.js';
  * Memory does not grow with a document's size: the worker asks for input a chunk at a time,
  * keeps a few chunks queued, and stops producing output when the reader stops reading; the main
  * thread only moves buffers. What does grow, once, is the heap of dead buffers each thread's
- * garbage collector lets pile up before it runs (measured by npm run bench:documents).
+ * garbage collector lets pile up before it runs (docs/decisions/0011).
  *
  * The worker threads outlive jobs and are shared by all of them (documents.pgpWorkers, default
  * 2); a job whose worker dies fails with a PgpStreamError, and the next job gets a new worker.

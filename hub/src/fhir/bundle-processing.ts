@@ -11,17 +11,21 @@ import { parseIncomingResource } from './incoming-resource.js';
 import { badRequest, FhirError } from './operation-outcome.js';
 import { isSupportedResourceType } from './supported-resources.js';
 import { assertCodesKnownToTerminologyServer, type TerminologyServer } from './validation/terminology-server.js';
+import { FHIR_ID_CHARACTERS } from './fhir-id.js';
+
+/** `Type` or `Type/id`, as a transaction entry's request.url names its target. */
+const ENTRY_URL = new RegExp(`^([A-Za-z]+)(?:/(${FHIR_ID_CHARACTERS}))?$`);
 
 /** Largest Bundle accepted: a county's directory loads in Bundles of 1,000 entries. */
 export const MAX_BUNDLE_ENTRIES = 5000;
 /** Issues a batch's answer lists in all; past it, each failing entry still gets its first issue. */
 const MAX_BATCH_ISSUES = 1000;
 
-type Method = 'POST' | 'PUT' | 'DELETE' | 'GET';
+export type Method = 'POST' | 'PUT' | 'DELETE' | 'GET';
 /** FHIR R4 http.html#trules: a transaction runs DELETEs, then POSTs, then PUTs, then GETs. */
 const TRANSACTION_ORDER: Method[] = ['DELETE', 'POST', 'PUT', 'GET'];
 
-interface Target {
+export interface Target {
   type: string;
   id: string | undefined;
 }
@@ -41,7 +45,7 @@ function aboutEntry(error: unknown, index: number): never {
   throw error;
 }
 
-function methodOf(entry: BundleEntry, index: number): Method {
+export function methodOf(entry: BundleEntry, index: number): Method {
   const method = entry.request?.method;
   if (method === 'POST' || method === 'PUT' || method === 'DELETE' || method === 'GET') return method;
   throw badRequest(`${entryPath(index)}: request.method ${method ?? '(none)'} is not supported (POST, PUT, DELETE, GET)`, [
@@ -50,9 +54,9 @@ function methodOf(entry: BundleEntry, index: number): Method {
 }
 
 /** `Type` or `Type/id` from request.url (query strings are not supported here). */
-function targetOf(entry: BundleEntry, index: number, method: Method): Target {
+export function targetOf(entry: BundleEntry, index: number, method: Method): Target {
   const url = (entry.request?.url ?? '').split('?')[0]!;
-  const match = url.match(/^([A-Za-z]+)(?:\/([A-Za-z0-9\-.]{1,64}))?$/);
+  const match = url.match(ENTRY_URL);
   if (!match || !isSupportedResourceType(match[1]!)) throw badRequest(`${entryPath(index)}: request.url ${url} names no supported type`, [`${entryPath(index)}.request.url`]);
   if (method !== 'POST' && !match[2]) throw badRequest(`${entryPath(index)}: ${method} needs request.url Type/id`, [`${entryPath(index)}.request.url`]);
   return { type: match[1]!, id: match[2] };
@@ -62,7 +66,7 @@ function targetOf(entry: BundleEntry, index: number, method: Method): Target {
  * A urn:uuid or urn:oid reference left after resolution names no entry of the Bundle: stored,
  * it would point nowhere (FHIR R4 bundle.html#references), so the transaction is refused.
  */
-function assertNoUnresolvedReferences(value: unknown, path: string): void {
+export function assertNoUnresolvedReferences(value: unknown, path: string): void {
   if (Array.isArray(value)) {
     value.forEach((v, i) => assertNoUnresolvedReferences(v, `${path}[${i}]`));
     return;
@@ -77,7 +81,7 @@ function assertNoUnresolvedReferences(value: unknown, path: string): void {
 }
 
 /** Replaces every `reference` that names a Bundle entry's fullUrl with that entry's Type/id. */
-function resolveReferences(value: unknown, targets: Map<string, string>): unknown {
+export function resolveReferences(value: unknown, targets: Map<string, string>): unknown {
   if (Array.isArray(value)) return value.map((v) => resolveReferences(v, targets));
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(
@@ -85,6 +89,29 @@ function resolveReferences(value: unknown, targets: Map<string, string>): unknow
       key === 'reference' && typeof v === 'string' && targets.has(v) ? [key, targets.get(v)] : [key, resolveReferences(v, targets)],
     ),
   );
+}
+
+/**
+ * What each entry's fullUrl stands for once stored (FHIR R4 bundle.html#references): a POST's
+ * `Type/newId` (the id chosen for it, or the match a conditional create found), a PUT's
+ * `Type/id` from its request.url. DELETE and GET entries are not targets.
+ */
+export function referenceTargetsOf(entries: BundleEntry[], methods: Method[], targets: Target[], newIds: Array<string | undefined>): Map<string, string> {
+  const references = new Map<string, string>();
+  for (const [index, entry] of entries.entries()) {
+    const { type, id } = targets[index]!;
+    if (methods[index] === 'POST') {
+      if (entry.fullUrl) references.set(entry.fullUrl, `${type}/${newIds[index]}`);
+    } else if (methods[index] === 'PUT' && entry.fullUrl) {
+      references.set(entry.fullUrl, `${type}/${id}`);
+    }
+  }
+  return references;
+}
+
+/** The entries of each method, in the order a transaction runs them (FHIR R4 http.html#trules), each group in Bundle order. */
+export function transactionRunOrder(methods: Method[]): Array<{ method: Method; indices: number[] }> {
+  return TRANSACTION_ORDER.map((method) => ({ method, indices: [...methods.keys()].filter((index) => methods[index] === method) }));
 }
 
 function writtenResponse(resource: Resource, status: string): BundleEntryResponse {
@@ -139,20 +166,17 @@ export async function processTransactionEntries(client: DatabaseClient, entries:
   const methods = entries.map((entry, index) => methodOf(entry, index));
   const targets = entries.map((entry, index) => targetOf(entry, index, methods[index]!));
   {
-    const references = new Map<string, string>();
     const outcomes: Array<Outcome | undefined> = entries.map(() => undefined);
     const newIds: Array<string | undefined> = entries.map(() => undefined);
     for (const [index, entry] of entries.entries()) {
-      const { type, id } = targets[index]!;
+      const { type } = targets[index]!;
       if (methods[index] === 'POST') {
         const existing = entry.request?.ifNoneExist ? await existingMatch(client, type, entry.request.ifNoneExist, writer).catch((e: unknown) => aboutEntry(e, index)) : undefined;
         if (existing) outcomes[index] = { resource: existing, response: { status: '200 OK', location: `${type}/${existing.id}`, etag: `W/"${existing.meta!.versionId}"` } };
         newIds[index] = existing?.id ?? randomUUID();
-        if (entry.fullUrl) references.set(entry.fullUrl, `${type}/${newIds[index]}`);
-      } else if (methods[index] === 'PUT' && entry.fullUrl) {
-        references.set(entry.fullUrl, `${type}/${id}`);
       }
     }
+    const references = referenceTargetsOf(entries, methods, targets, newIds);
     const resources: Array<Resource | undefined> = [];
     for (const [index, entry] of entries.entries()) {
       if (methods[index] !== 'POST' && methods[index] !== 'PUT') {
@@ -185,8 +209,8 @@ export async function processTransactionEntries(client: DatabaseClient, entries:
       if (!resource || outcomes[index]) continue;
       resources[index] = await prepareForStore(client, resource, `${entryPath(index)}.resource`).catch((e: unknown) => aboutEntry(e, index));
     }
-    for (const method of TRANSACTION_ORDER) {
-      const pending = [...entries.keys()].filter((index) => methods[index] === method && !outcomes[index]);
+    for (const { method, indices } of transactionRunOrder(methods)) {
+      const pending = indices.filter((index) => !outcomes[index]);
       if (method === 'POST') {
         // Creates go in together: a directory load of 1,000 entries is a handful of statements.
         const created = await createResources(client, pending.map((index) => ({ resource: stampOwner(resources[index]!, writer), id: newIds[index] })));

@@ -1,5 +1,5 @@
 import type { Resource } from 'fhir/r4.js';
-import { profileIssues } from '../../../fhir-profiles/src/carehub-profiles.js';
+import { profileIssues } from '@carehub/fhir-profiles';
 import { assertJsonWithinLimits } from './json-limits.js';
 import { badRequest, FhirError, issue } from './operation-outcome.js';
 import { assertValidResource, boundedIssues } from './resource-validator.js';

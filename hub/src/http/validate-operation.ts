@@ -1,5 +1,5 @@
 import type { OperationOutcome, Parameters, Resource } from 'fhir/r4.js';
-import { validateAgainstProfile } from '../../../fhir-profiles/src/carehub-profiles.js';
+import { validateAgainstProfile } from '@carehub/fhir-profiles';
 import { parseIncomingResource } from '../fhir/incoming-resource.js';
 import { badRequest, FhirError, informationOutcome } from '../fhir/operation-outcome.js';
 import { boundedIssues } from '../fhir/resource-validator.js';

@@ -3,15 +3,9 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { CareHubConfig } from '../config/config-schema.js';
 import type { HubMetrics } from '../metrics.js';
-import type { OutboxJobData } from '../queue/queues.js';
 import { inTransaction, type Database } from '../store/database.js';
-import { outboxJobId, type OutboxTopic } from '../store/outbox.js';
-
-interface PendingRow {
-  id: string;
-  topic: OutboxTopic;
-  payload: Record<string, unknown>;
-}
+import type { OutboxTopic } from '../store/outbox.js';
+import { mayHaveMoreRows, outboxJobsByTopic, type PendingOutboxRow } from './outbox-batch.js';
 
 /**
  * Moves outbox rows to BullMQ. Rows are picked with FOR UPDATE SKIP LOCKED, so several hubs can
@@ -75,13 +69,13 @@ export class OutboxRelay {
     for (;;) {
       const published = await this.publishBatch();
       total += published;
-      if (published < this.config.outbox.batchSize || this.stopped) return total;
+      if (!mayHaveMoreRows(published, this.config.outbox.batchSize) || this.stopped) return total;
     }
   }
 
   private async publishBatch(): Promise<number> {
     return inTransaction(this.db, async (client) => {
-      const { rows } = await client.query<PendingRow>(
+      const { rows } = await client.query<PendingOutboxRow>(
         `SELECT id, topic, payload FROM outbox
           WHERE completed_at IS NULL
             AND (published_at IS NULL OR published_at < now() - make_interval(secs => $1::double precision / 1000))
@@ -89,16 +83,10 @@ export class OutboxRelay {
         [this.config.outbox.republishAfterMs, this.config.outbox.batchSize],
       );
       if (rows.length === 0) return 0;
-      for (const [topic, group] of Map.groupBy(rows, (r) => r.topic)) {
+      for (const [topic, jobs] of outboxJobsByTopic(rows)) {
         const queue = this.queues.get(topic);
         if (!queue) throw new Error(`no queue for outbox topic ${topic}`);
-        await queue.addBulk(
-          group.map((row) => ({
-            name: topic,
-            data: { ...row.payload, outboxId: row.id } as OutboxJobData,
-            opts: { jobId: outboxJobId(row.id) },
-          })),
-        );
+        await queue.addBulk(jobs);
       }
       for (const row of rows) this.metrics.outboxPublished.inc({ topic: row.topic });
       // If Redis failed above, this never runs and the transaction rolls back: rows stay pending.

@@ -1,7 +1,8 @@
 import type { Endpoint } from 'fhir/r4.js';
+import { carehubCodeSystemUrl } from '@carehub/fhir-profiles';
 
 /** CareHub's code for an Endpoint reached over Matrix (connectionType). */
-export const CAREHUB_ENDPOINT_CONNECTION_SYSTEM = 'http://carehub.example.org/fhir/CodeSystem/endpoint-connection-type';
+export const CAREHUB_ENDPOINT_CONNECTION_SYSTEM = carehubCodeSystemUrl('endpoint-connection-type');
 export const MATRIX_CONNECTION_CODE = 'matrix';
 /** gematik's TI-Messenger directory marks its Matrix endpoints with connectionType "tim". */
 const TIM_CONNECTION_CODE = 'tim';

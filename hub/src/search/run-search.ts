@@ -1,9 +1,10 @@
-import type { Bundle, BundleLink, OperationOutcome, Resource } from 'fhir/r4.js';
+import type { Bundle, OperationOutcome, Resource } from 'fhir/r4.js';
 import { readableCondition, readableTypes, type Access } from '../access/access-policy.js';
 import { badRequest } from '../fhir/operation-outcome.js';
 import type { Queryable } from '../store/database.js';
-import { filterCondition, SqlParameters } from './search-sql.js';
-import { encodeCursor, type IncludeRequest, type SearchCursor, type SearchRequest } from './search-request.js';
+import { SqlParameters } from './search-sql.js';
+import { pageOfRows, searchCountStatement, searchPageStatement, whereClause } from './search-page.js';
+import type { IncludeRequest, SearchRequest } from './search-request.js';
 
 /**
  * A stored resource as the database's JSON text. Search answers are assembled from these
@@ -16,14 +17,6 @@ interface RawResource {
 }
 interface Row extends RawResource {
   sort_key: string;
-}
-
-/** The search's filters, and the access policy's: a search finds only what the caller may read. */
-function whereClause(request: SearchRequest, p: SqlParameters, access: Access): string {
-  const conditions = [`r.resource_type = ${p.add(request.resourceType)}`, 'NOT r.deleted'];
-  for (const filter of request.filters) conditions.push(filterCondition(request.resourceType, 'r', filter, p, access));
-  if (access) conditions.push(readableCondition(access, 'r', p));
-  return conditions.join(' AND ');
 }
 
 /** _elements: the named top-level elements plus what every resource needs; marked SUBSETTED (FHIR R4 search.html#elements). */
@@ -99,48 +92,17 @@ export async function runSearch(db: Queryable, request: SearchRequest, baseUrl: 
   if (strict && request.unknown.length > 0) {
     throw badRequest(`unknown search parameters (Prefer: handling=strict): ${request.unknown.join(', ')}`, request.unknown);
   }
-  const p = new SqlParameters();
-  const where = whereClause(request, p, access);
   const typeUrl = `${baseUrl}/fhir/${request.resourceType}`;
   const outcome = warnings(request.unknown);
   if (request.summaryCount) {
-    const { rows } = await db.query<{ total: string }>(`SELECT count(*) AS total FROM resources r WHERE ${where}`, p.values);
+    const count = searchCountStatement(request, access);
+    const { rows } = await db.query<{ total: string }>(count.sql, count.values);
     return JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: Number(rows[0]!.total), link: [{ relation: 'self', url: `${typeUrl}?${selfQuery}` }] });
   }
 
-  const keyColumn = request.sort.by === '_id' ? 'r.id' : 'r.last_updated';
-  const keyText = request.sort.by === '_id' ? 'r.id' : `to_char(r.last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
-  const backwards = request.cursor?.direction === 'previous';
-  // Walking backwards for a previous page flips the order; the rows are put right afterwards.
-  const descending = request.sort.descending !== backwards;
-  let keyset = '';
-  if (request.cursor) {
-    const key = request.sort.by === '_id' ? request.cursor.key : `${request.cursor.key}Z`;
-    const cast = request.sort.by === '_id' ? 'text' : 'timestamptz';
-    keyset = ` AND (${keyColumn}, r.id) ${descending ? '<' : '>'} (${p.add(key)}::${cast}, ${p.add(request.cursor.id)})`;
-  }
-  const order = descending ? 'DESC' : 'ASC';
-  const { rows } = await db.query<Row>(
-    `SELECT r.resource_type, r.id, r.content::text AS json, ${keyText} AS sort_key FROM resources r WHERE ${where}${keyset}
-      ORDER BY ${keyColumn} ${order}, r.id ${order} LIMIT ${p.add(request.count + 1)}`,
-    p.values,
-  );
-  const more = rows.length > request.count;
-  const page = rows.slice(0, request.count);
-  if (backwards) page.reverse();
-
-  const withCursor = (cursor: SearchCursor) => {
-    const query = new URLSearchParams(selfQuery);
-    query.set('_cursor', encodeCursor(cursor));
-    return `${typeUrl}?${query.toString()}`;
-  };
-  const first = page[0];
-  const last = page.at(-1);
-  const link: BundleLink[] = [{ relation: 'self', url: `${typeUrl}?${selfQuery}` }];
-  const hasNext = backwards ? Boolean(request.cursor) : more;
-  const hasPrevious = backwards ? more : Boolean(request.cursor);
-  if (hasNext && last) link.push({ relation: 'next', url: withCursor({ key: last.sort_key, id: last.id, direction: 'next' }) });
-  if (hasPrevious && first) link.push({ relation: 'previous', url: withCursor({ key: first.sort_key, id: first.id, direction: 'previous' }) });
+  const statement = searchPageStatement(request, access);
+  const { rows } = await db.query<Row>(statement.sql, statement.values);
+  const { page, link } = pageOfRows(rows, request, typeUrl, selfQuery);
 
   const ids = page.map((r) => r.id);
   const extra: RawResource[] = [];

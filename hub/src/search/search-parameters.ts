@@ -18,7 +18,6 @@ export interface IndexedParameter {
 }
 
 /** Parameters every type has, answered from the resources table itself. */
-export const COMMON_PARAMETERS = ['_id', '_lastUpdated'] as const;
 
 // Meta-level parameters the hub does not index (yet); Medplum also defines a few of its own.
 const NOT_INDEXED = new Set(['_id', '_lastUpdated', '_compartment', '_project', '_profile', '_security', '_source', '_tag']);

@@ -1,5 +1,5 @@
 import type { Subscription } from 'fhir/r4.js';
-import { FhirError, issue } from '../fhir/operation-outcome.js';
+import { unprocessable } from '../fhir/operation-outcome.js';
 import { parseSearchRequest, type SearchRequest } from '../search/search-request.js';
 import { endpointRefusal, parseAllowedHosts, type AllowedHost } from './subscription-endpoint.js';
 
@@ -27,7 +27,8 @@ export function configureSubscriptionEndpoints(allowedHosts: readonly string[]):
   allowedEndpointHosts = parseAllowedHosts(allowedHosts);
 }
 
-const unprocessable = (message: string, path: string) => new FhirError(422, [issue('processing', message, [`Subscription.${path}`])]);
+/** A Subscription refused (422), at one of its elements. */
+const refusedAt = (message: string, path: string) => unprocessable(message, [`Subscription.${path}`]);
 
 /**
  * What CareHub can honour (FHIR R4 subscription.html): rest-hook channels to an https endpoint
@@ -36,25 +37,25 @@ const unprocessable = (message: string, path: string) => new FhirError(422, [iss
  * JSON one. Anything else is refused (422) rather than silently never fired.
  */
 export function assertSupportedSubscription(subscription: Subscription, allowedHosts: readonly AllowedHost[] = allowedEndpointHosts): void {
-  if (subscription.channel.type !== 'rest-hook') throw unprocessable(`channel.type ${subscription.channel.type} is not supported; use rest-hook`, 'channel.type');
+  if (subscription.channel.type !== 'rest-hook') throw refusedAt(`channel.type ${subscription.channel.type} is not supported; use rest-hook`, 'channel.type');
   let endpoint: URL;
   try {
     endpoint = new URL(subscription.channel.endpoint ?? '');
   } catch {
-    throw unprocessable('channel.endpoint must be an absolute http(s) URL', 'channel.endpoint');
+    throw refusedAt('channel.endpoint must be an absolute http(s) URL', 'channel.endpoint');
   }
   const refusal = endpointRefusal(endpoint, allowedHosts);
-  if (refusal) throw unprocessable(refusal, 'channel.endpoint');
+  if (refusal) throw refusedAt(refusal, 'channel.endpoint');
   const payload = subscription.channel.payload;
   if (payload && !['application/fhir+json', 'application/json'].includes(payload)) {
-    throw unprocessable(`channel.payload ${payload} is not supported; use application/fhir+json or leave it out`, 'channel.payload');
+    throw refusedAt(`channel.payload ${payload} is not supported; use application/fhir+json or leave it out`, 'channel.payload');
   }
   const type = subscription.criteria.split('?', 1)[0]!;
   if (!SUBSCRIBABLE_TYPES.has(type)) {
-    throw unprocessable(`criteria must watch one of ${[...SUBSCRIBABLE_TYPES].join(', ')}`, 'criteria');
+    throw refusedAt(`criteria must watch one of ${[...SUBSCRIBABLE_TYPES].join(', ')}`, 'criteria');
   }
   const search = criteriaSearch(subscription.criteria);
-  if (search.unknown.length > 0) throw unprocessable(`criteria uses search parameters the hub does not know: ${search.unknown.join(', ')}`, 'criteria');
+  if (search.unknown.length > 0) throw refusedAt(`criteria uses search parameters the hub does not know: ${search.unknown.join(', ')}`, 'criteria');
 }
 
 /** Subscriptions in these states are notified ("requested" is taken up at once: there is no set-up step). */

@@ -1,7 +1,6 @@
 import type { Communication, HumanName, Reference, Task } from 'fhir/r4.js';
 import type { Logger } from 'pino';
-import { ANSWER_HINT } from '../../../matrix-bridge/src/referral-message.js';
-import type { ReferralRoomEvent } from '../../../matrix-bridge/src/referral-room-events.js';
+import { AttachmentIntegrityError, BOT_MESSAGES, type ReferralRoomEvent } from '@carehub/matrix-bridge';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import { rolesOfMatrixUser } from '../routing/roles-of-matrix-user.js';
 import { inTransaction, type Database, type Queryable } from '../store/database.js';
@@ -9,17 +8,12 @@ import { addOutboxRow, type RoomNotice } from '../store/outbox.js';
 import { createResource, findResource, readResourceForUpdate, updateResource } from '../store/resource-store.js';
 import { applyStatusChange } from './task-status-change.js';
 import { isRefusal, receiveRoomDocument, type RoomMedia } from './receive-room-document.js';
-import { AttachmentIntegrityError } from '../../../matrix-bridge/src/encrypted-attachment.js';
-import { FINISHED_STATUSES, pathFor, refusalFor, type RecipientAction } from './task-transitions.js';
+import { pathFor, refusalFor } from './task-transitions.js';
 import { applyWriteEffects } from './write-effects.js';
 import { couldRead } from '../delivery/referral-readers.js';
-
-const CONFIRMATION: Record<RecipientAction, (who: string, text?: string) => string> = {
-  accept: (who) => `✅ Accepted by ${who}. The requester has been told.`,
-  decline: (who, reason) => `❌ Declined by ${who}${reason ? `: ${reason}` : ''}. The requester has been told.`,
-  start: (who) => `▶️ In progress with ${who}.`,
-  complete: (who, note) => `✔️ Completed by ${who}${note ? `: ${note}` : ''}. The requester has been told.`,
-};
+import { humanNameText } from '../fhir/human-name.js';
+import { referencedId } from '../fhir/references.js';
+import { firstRecordedReferral, onlyOpenReferral, receiptScopeOf, referralClueOf, type RecordedDelivery } from './which-referral.js';
 
 interface Actor {
   matrixUserId: string;
@@ -37,20 +31,24 @@ interface Actor {
  * one case, "done" means that case.
  */
 async function referralOf(db: Queryable, event: ReferralRoomEvent): Promise<string | undefined> {
-  if (event.referral) return event.referral.replace(/^Task\//, '');
-  if (event.relatesTo.length > 0) return referralRecordedFor(db, event);
-  const open = (await referralsInRoom(db, event.roomId)).filter((task) => !FINISHED_STATUSES.has(task.status));
-  return open.length === 1 ? open[0]!.id : undefined;
+  const clue = referralClueOf(event);
+  switch (clue.kind) {
+    case 'named':
+      return clue.taskId;
+    case 'related':
+      return referralRecordedFor(db, event.roomId, clue.eventIds);
+    case 'room':
+      return onlyOpenReferral(await referralsInRoom(db, event.roomId));
+  }
 }
 
-async function referralRecordedFor(db: Queryable, event: ReferralRoomEvent): Promise<string | undefined> {
-  const { rows } = await db.query<{ task_id: string }>(
-    `SELECT d.task_id FROM matrix_deliveries d
-      WHERE d.room_id = $1 AND d.event_id = ANY($2::text[]) AND d.task_id IS NOT NULL
-      ORDER BY array_position($2::text[], d.event_id) LIMIT 1`,
-    [event.roomId, event.relatesTo],
+async function referralRecordedFor(db: Queryable, roomId: string, eventIds: string[]): Promise<string | undefined> {
+  const { rows } = await db.query<RecordedDelivery>(
+    `SELECT d.event_id, d.task_id FROM matrix_deliveries d
+      WHERE d.room_id = $1 AND d.event_id = ANY($2::text[]) AND d.task_id IS NOT NULL`,
+    [roomId, eventIds],
   );
-  return rows[0]?.task_id;
+  return firstRecordedReferral(eventIds, rows);
 }
 
 /** The Tasks whose referrals were delivered into a room. */
@@ -66,14 +64,14 @@ async function referralsInRoom(db: Queryable, roomId: string): Promise<Array<Tas
  * read, as the recipient's client shows the room's referrals in the order they arrived.
  */
 async function referralsRead(db: Queryable, event: ReferralRoomEvent, upTo: string): Promise<string[]> {
-  const threadRoot = event.relatesTo.find((id) => id !== upTo);
+  const scope = receiptScopeOf(event, upTo);
   const { rows } = await db.query<{ task_id: string }>(
-    threadRoot
+    scope.kind === 'thread'
       ? `SELECT task_id FROM matrix_deliveries WHERE room_id = $1 AND event_id = $2 AND task_id IS NOT NULL`
       : `SELECT DISTINCT m.task_id FROM matrix_deliveries m
            JOIN matrix_deliveries r ON r.room_id = m.room_id AND r.event_id = $2
           WHERE m.room_id = $1 AND m.part = 'message' AND m.task_id IS NOT NULL AND m.delivered_at <= r.delivered_at`,
-    [event.roomId, threadRoot ?? upTo],
+    [event.roomId, scope.kind === 'thread' ? scope.rootEventId : scope.upTo],
   );
   return rows.map((r) => r.task_id);
 }
@@ -119,18 +117,16 @@ async function keepConversation(db: Queryable, task: Task & { id: string }, even
 /** Who a Matrix user is in the directory: their PractitionerRole and name, if they have one. */
 async function actorFor(db: Queryable, matrixUserId: string): Promise<Actor> {
   const role = (await rolesOfMatrixUser(db, matrixUserId))[0];
-  const practitionerId = role?.practitioner?.reference?.replace(/^Practitioner\//, '');
+  const practitionerId = referencedId(role?.practitioner, 'Practitioner');
   const practitioner = practitionerId ? await findResource<{ resourceType: string; name?: HumanName[] }>(db, 'Practitioner', practitionerId) : undefined;
-  const name = practitioner?.name?.[0];
   return {
     matrixUserId,
     role: role ? { reference: `PractitionerRole/${role.id}` } : undefined,
     author: role?.practitioner?.reference ? { reference: role.practitioner.reference } : role?.organization?.reference ? { reference: role.organization.reference } : undefined,
-    name: name ? (name.text ?? [...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ')) : matrixUserId,
+    name: humanNameText(practitioner?.name) ?? matrixUserId,
   };
 }
 
-const WHICH_REFERRAL = '❓ Which referral is this about? This room holds several: please answer in the thread of the one you mean (or reply to its message).';
 
 /**
  * Acts on what a member did in a referrals room, in one transaction with everything it causes
@@ -169,7 +165,7 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger, media: Room
       if (!(await firstTimeSeen(client, event, taskId))) return 'already acted on';
       if (!taskId) {
         const help = event.happening.kind === 'help';
-        await addOutboxRow(client, 'room.notice', { roomId: event.roomId, notice: { text: help ? ANSWER_HINT : WHICH_REFERRAL, inReplyTo: event.eventId, status: help ? 'success' : 'error' } });
+        await addOutboxRow(client, 'room.notice', { roomId: event.roomId, notice: { text: help ? BOT_MESSAGES.answerHint : BOT_MESSAGES.whichReferral, inReplyTo: event.eventId, status: help ? 'success' : 'error' } });
         return help ? 'help' : 'asked which referral';
       }
       const task = await readResourceForUpdate<Task & { id: string }>(client, 'Task', taskId).catch(() => undefined);
@@ -184,7 +180,7 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger, media: Room
       // The bot acts only for the referral's parties (access policy): a room member the
       // directory no longer lists as a recipient adds nothing to the referral.
       if (!isRecipient && (happening.kind === 'document' || happening.kind === 'message')) {
-        await notice({ text: "⚠️ Only the referral's recipients can add to it.", inReplyTo: event.eventId, status: 'error' });
+        await notice({ text: BOT_MESSAGES.refusal.onlyRecipientsAdd, inReplyTo: event.eventId, status: 'error' });
         return `refused: ${happening.kind} from a non-recipient`;
       }
       switch (happening.kind) {
@@ -193,18 +189,18 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger, media: Room
           await client.query('SAVEPOINT room_document');
           try {
             const document = await receiveRoomDocument(client, media, task, happening, actor.role, at);
-            await notice({ text: `📄 Received ${happening.filename}: stored as DocumentReference/${document.id} and passed on to the requester.`, inReplyTo: event.eventId, status: 'success' });
+            await notice({ text: BOT_MESSAGES.document.received(happening.filename, document.id!), inReplyTo: event.eventId, status: 'success' });
             return 'document stored';
           } catch (error) {
             await client.query('ROLLBACK TO SAVEPOINT room_document');
-            const reason = isRefusal(error) ? error.issues[0]?.diagnostics : error instanceof AttachmentIntegrityError ? 'the file did not match its hash' : undefined;
+            const reason = isRefusal(error) ? error.issues[0]?.diagnostics : error instanceof AttachmentIntegrityError ? BOT_MESSAGES.document.notMatchingHash : undefined;
             if (!reason) throw error;
-            await notice({ text: `⚠️ ${happening.filename} was not accepted: ${reason}.`, inReplyTo: event.eventId, status: 'error' });
+            await notice({ text: BOT_MESSAGES.document.refused(happening.filename, reason), inReplyTo: event.eventId, status: 'error' });
             return 'document refused';
           }
         }
         case 'help':
-          await notice({ text: ANSWER_HINT, inReplyTo: event.eventId, status: 'success' });
+          await notice({ text: BOT_MESSAGES.answerHint, inReplyTo: event.eventId, status: 'success' });
           return 'help';
         case 'message':
           if (task.status === 'requested' && isRecipient && (await couldRead(client, task.id, event.sender))) await moveTask(client, task, ['received'], actor, undefined, at);
@@ -213,18 +209,18 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger, media: Room
           return 'conversation';
         case 'action': {
           if (!isRecipient) {
-            await notice({ text: "⚠️ Only the referral's recipients can answer it.", inReplyTo: event.eventId, status: 'error' });
+            await notice({ text: BOT_MESSAGES.refusal.onlyRecipientsAnswer, inReplyTo: event.eventId, status: 'error' });
             return 'refused: not a recipient';
           }
           const path = pathFor(happening.action, task.status);
           if (!path) {
             // Even a refused answer shows the recipient has seen the referral.
             if (task.status === 'requested') await moveTask(client, task, ['received'], actor, undefined, at);
-            await notice({ text: `⚠️ ${refusalFor(happening.action, task.status)}`, inReplyTo: event.eventId, status: 'error' });
+            await notice({ text: BOT_MESSAGES.refusal.answer(refusalFor(happening.action, task.status)), inReplyTo: event.eventId, status: 'error' });
             return `refused: ${happening.action} from ${task.status}`;
           }
           await moveTask(client, task, path, actor, happening.text, at);
-          await notice({ text: CONFIRMATION[happening.action](actor.name, happening.text), inReplyTo: event.eventId, status: 'success' });
+          await notice({ text: BOT_MESSAGES.confirmation[happening.action](actor.name, happening.text), inReplyTo: event.eventId, status: 'success' });
           return path.at(-1)!;
         }
         default:

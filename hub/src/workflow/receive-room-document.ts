@@ -1,6 +1,5 @@
 import type { Binary, DocumentReference, Reference, Task } from 'fhir/r4.js';
-import { downloadEncryptedStream } from '../../../matrix-bridge/src/matrix-media-streams.js';
-import type { EncryptedFile } from '../../../matrix-bridge/src/encrypted-attachment.js';
+import { downloadEncryptedStream, type EncryptedFile } from '@carehub/matrix-bridge';
 import { storeContent } from '../documents/binary-content-store.js';
 import { assertAllowedContentType, tooLarge } from '../documents/content-limits.js';
 import { contentStoreDeps, describedAttachment, documentStoreSettings } from '../documents/document-store.js';
@@ -23,7 +22,7 @@ export interface ReceivedDocument {
   size: number | undefined;
 }
 
-const FROM_MATRIX = { system: ORIGIN_TAG_SYSTEM, code: 'matrix', display: 'Posted in a CareHub Matrix room' };
+export const FROM_MATRIX = { system: ORIGIN_TAG_SYSTEM, code: 'matrix', display: 'Posted in a CareHub Matrix room' };
 
 /**
  * A file a participant posted in a referral room, into FHIR: downloaded and decrypted as it

@@ -3,7 +3,7 @@ import { TASK_BUSINESS_STATUS_SYSTEM } from '../delivery/task-delivery-status.js
 import type { TaskStatus } from './task-transitions.js';
 
 /** Finer states than Task.status, in Task.businessStatus. */
-const BUSINESS_STATUS: Partial<Record<TaskStatus, { code: string; display: string }>> = {
+export const BUSINESS_STATUS: Partial<Record<TaskStatus, { code: string; display: string }>> = {
   received: { code: 'read', display: 'Read by the recipient' },
   accepted: { code: 'accepted-in-matrix', display: 'Accepted by the recipient in Matrix' },
   rejected: { code: 'declined-in-matrix', display: 'Declined by the recipient in Matrix' },

@@ -1,4 +1,5 @@
 import type { Task } from 'fhir/r4.js';
+import { BOT_MESSAGES, type AnswerAction } from '@carehub/matrix-bridge';
 
 export type TaskStatus = Task['status'];
 
@@ -27,16 +28,13 @@ export function canMove(from: TaskStatus, to: TaskStatus): boolean {
   return from === to || NEXT[from].includes(to);
 }
 
-/** What a recipient can do to a referral from their Matrix client. */
-export type RecipientAction = 'accept' | 'decline' | 'start' | 'complete';
-
 /**
  * The statuses a recipient's action walks the Task through, in order, from `from`; undefined
  * when the action makes no sense now. Acting on a referral implies having read it, so an
  * "accept" straight from requested records received first (both versions are kept, and
  * subscribers hear of both); "complete" from accepted passes through in-progress.
  */
-export function pathFor(action: RecipientAction, from: TaskStatus): TaskStatus[] | undefined {
+export function pathFor(action: AnswerAction, from: TaskStatus): TaskStatus[] | undefined {
   const read: TaskStatus[] = from === 'requested' ? ['received'] : [];
   switch (action) {
     case 'accept':
@@ -51,11 +49,9 @@ export function pathFor(action: RecipientAction, from: TaskStatus): TaskStatus[]
   }
 }
 
-const ACTION_WORDS: Record<RecipientAction, string> = { accept: 'accepted', decline: 'declined', start: 'started', complete: 'completed' };
-
-/** Why an action is refused, in words a GP understands. */
-export function refusalFor(action: RecipientAction, from: TaskStatus): string {
-  if (FINISHED_STATUSES.has(from)) return `This referral is already ${from === 'rejected' ? 'declined' : from}; it cannot be ${ACTION_WORDS[action]} now.`;
-  if (action === 'start' || action === 'complete') return `Accept the referral before marking it ${ACTION_WORDS[action]}.`;
-  return `This referral is already ${from}; it cannot be ${ACTION_WORDS[action]} now.`;
+/** Why an action is refused, in words a GP understands (the bot's message catalogue). */
+export function refusalFor(action: AnswerAction, from: TaskStatus): string {
+  if (FINISHED_STATUSES.has(from)) return BOT_MESSAGES.refusal.finished(from, action);
+  if (action === 'start' || action === 'complete') return BOT_MESSAGES.refusal.acceptFirst(action);
+  return BOT_MESSAGES.refusal.already(from, action);
 }

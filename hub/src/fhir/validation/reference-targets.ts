@@ -3,11 +3,12 @@ import type { OperationOutcomeIssue, Reference, Resource } from 'fhir/r4.js';
 import { issue } from '../operation-outcome.js';
 import { forEachJsonElement, isResourceObject } from './json-elements.js';
 import { elementOf, typedCheckIssues, type TypedCheck } from './typed-walk.js';
+import { FHIR_ID_CHARACTERS } from '../fhir-id.js';
 
 const CORE_PROFILE = 'http://hl7.org/fhir/StructureDefinition/';
 
 /** `Type/id`, optionally versioned, at the end of a relative or absolute reference. */
-const TYPED_TAIL = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const TYPED_TAIL = new RegExp(`(?:^|/)([A-Z][A-Za-z]+)/${FHIR_ID_CHARACTERS}(?:/_history/${FHIR_ID_CHARACTERS})?$`);
 
 /**
  * The resource types an element's Reference may point to, from its targetProfiles; undefined

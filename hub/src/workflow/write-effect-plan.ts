@@ -1,0 +1,98 @@
+import type { DocumentReference, Reference, Resource, ServiceRequest, Task } from 'fhir/r4.js';
+import { BOT_MESSAGES } from '@carehub/matrix-bridge';
+import type { OutboxTopics } from '../store/outbox.js';
+import { SUBSCRIBABLE_TYPES } from '../subscriptions/subscription-criteria.js';
+import { FINISHED_STATUSES } from './task-transitions.js';
+import { carehubCodeSystemUrl } from '@carehub/fhir-profiles';
+
+/**
+ * One thing a stored write sets in motion, in the order `applyWriteEffects` runs them. What
+ * follows from the write alone is decided here; what needs the database (does the referral's
+ * focus exist, which Subscriptions match) is left to the step.
+ */
+export type WriteEffect =
+  /** Refuse a Subscription the hub cannot serve (channel, criteria, endpoint). */
+  | { kind: 'check-subscription' }
+  /** Refuse a Task change off the FHIR Task state machine. */
+  | { kind: 'check-task-transition' }
+  /** A Task that has become a referral to deliver gets a `referral.deliver` row, once its focus and owner check out. */
+  | { kind: 'route-referral' }
+  /** A `room.notice` row, known from the write alone. */
+  | { kind: 'room-notice'; payload: OutboxTopics['room.notice'] }
+  /** Each referral of this ServiceRequest still open shows its new version: a `referral.edit` row each. */
+  | { kind: 'edit-open-referrals'; serviceRequestId: string }
+  /** A document newly linked to a referral: a `document.deliver` row if that referral is open (`isOpenReferral`). */
+  | { kind: 'send-document'; documentReferenceId: string; taskId: string }
+  /** Each live Subscription whose criteria match this version: a `subscription.notify` row each. */
+  | { kind: 'notify-subscribers' };
+
+/** Marks documents that came from a Matrix room: they are not sent back into it. */
+export const ORIGIN_TAG_SYSTEM = carehubCodeSystemUrl('origin');
+const fromMatrix = (resource: Resource) => resource.meta?.tag?.some((t) => t.system === ORIGIN_TAG_SYSTEM && t.code === 'matrix') ?? false;
+
+const taskIdsIn = (references: Array<Reference | undefined> | undefined) =>
+  new Set((references ?? []).map((r) => r?.reference).filter((r): r is string => Boolean(r?.startsWith('Task/'))).map((r) => r.slice('Task/'.length)));
+
+const documentsIn = (task: Task | undefined) =>
+  new Set((task?.input ?? []).map((i) => i.valueReference?.reference).filter((r): r is string => Boolean(r?.startsWith('DocumentReference/'))));
+
+/** The requester withdrew the referral: the room hears of it, once. */
+export function cancellationNotice(stored: Task & { id: string }, previous: Task | undefined): OutboxTopics['room.notice'] | undefined {
+  if (stored.status !== 'cancelled' || !previous || previous.status === 'cancelled') return undefined;
+  const reason = stored.statusReason?.text ?? stored.statusReason?.coding?.[0]?.display;
+  return {
+    taskId: stored.id,
+    notice: { text: BOT_MESSAGES.cancelled(reason) },
+  };
+}
+
+/**
+ * Documents newly linked to referrals: DocumentReference.context.related (FHIR R4) or Task.input.
+ * A document that came from a referral's room is not linked back into it.
+ */
+export function newDocumentLinks(stored: Resource & { id: string }, previous: Resource | undefined): Array<{ documentReferenceId: string; taskId: string }> {
+  if (stored.resourceType === 'DocumentReference') {
+    if (fromMatrix(stored)) return [];
+    const now = taskIdsIn((stored as DocumentReference).context?.related);
+    const before = taskIdsIn((previous as DocumentReference | undefined)?.context?.related);
+    return [...now].filter((id) => !before.has(id)).map((taskId) => ({ documentReferenceId: stored.id, taskId }));
+  }
+  if (stored.resourceType === 'Task') {
+    const before = documentsIn(previous as Task | undefined);
+    return [...documentsIn(stored as Task)]
+      .filter((reference) => !before.has(reference))
+      .map((reference) => ({ documentReferenceId: reference.slice('DocumentReference/'.length), taskId: stored.id }));
+  }
+  return [];
+}
+
+/** Whether a Task is a referral documents still go to: not finished, and about a ServiceRequest. */
+export function isOpenReferral(task: Task): boolean {
+  return !FINISHED_STATUSES.has(task.status) && Boolean(task.focus?.reference?.startsWith('ServiceRequest/'));
+}
+
+/** Whether a new version differs from the one before only in meta (a re-save): no one needs to hear of it. */
+export function isOnlyMetaChange(stored: Resource, previous: Resource | undefined): boolean {
+  if (!previous) return false;
+  const { meta: _a, ...now } = stored;
+  const { meta: _b, ...before } = previous;
+  return JSON.stringify(now) === JSON.stringify(before);
+}
+
+/** What a stored write of `stored` (over `previous`, for an update) sets in motion, in order. */
+export function writeEffectsOf(stored: Resource & { id: string }, previous?: Resource): WriteEffect[] {
+  // A Subscription is checked, and is nothing anyone subscribes to.
+  if (stored.resourceType === 'Subscription') return [{ kind: 'check-subscription' }];
+  const effects: WriteEffect[] = [];
+  if (stored.resourceType === 'Task') {
+    effects.push({ kind: 'check-task-transition' }, { kind: 'route-referral' });
+    const notice = cancellationNotice(stored as Task & { id: string }, previous as Task | undefined);
+    if (notice) effects.push({ kind: 'room-notice', payload: notice });
+  }
+  if (stored.resourceType === 'ServiceRequest' && previous && !isOnlyMetaChange(stored as ServiceRequest, previous)) {
+    effects.push({ kind: 'edit-open-referrals', serviceRequestId: stored.id });
+  }
+  for (const link of newDocumentLinks(stored, previous)) effects.push({ kind: 'send-document', ...link });
+  if (SUBSCRIBABLE_TYPES.has(stored.resourceType)) effects.push({ kind: 'notify-subscribers' });
+  return effects;
+}

@@ -1,0 +1,24 @@
+// The matrix-bridge's front door: everything that speaks Matrix, as the hub (and ops/, test/)
+// may use it. Other packages import '@carehub/matrix-bridge', never a file under src/.
+
+// The bot's Matrix client and device, and the rooms it delivers referrals into.
+export { startBotClient, type BotClient, type BotClientOptions } from './bot-client.js';
+export { ReferralRooms, type Audience, type DeviceReach } from './referral-rooms.js';
+export { KeyShareLedger } from './key-share-ledger.js';
+
+// Events coming back from the rooms.
+export { ReferralRoomEvents, type ReferralRoomEvent } from './referral-room-events.js';
+export type { AnswerAction, ReferralAnswer } from './referral-answer.js';
+
+// Rendering what the bot posts: referrals, their edits and re-sends, notices; every text it says.
+export { BOT_MESSAGES } from './bot-messages.js';
+export { ANSWER_HINT, fhirGoesInThread, referralLabel, renderReferralEdit, renderReferralFhirFile, renderReferralMessage, renderReferralResend, type Heading, type ReferralMessageContent, type ReferralView } from './referral-message.js';
+export { renderNotice, renderProcessingStatus, renderUnreadableNotice } from './room-notice.js';
+
+// The keys CareHub's events carry in a room, and threading.
+export { CAREHUB_DOCUMENT_KEY, CAREHUB_MESSAGE_KEY, FHIR_RESOURCE_KEY, FHIR_STRUCTURE_KEY, inThread, STATUS_REQUEST_KEY } from './room-state.js';
+
+// Encrypted attachments (Matrix spec §11.12.5.2.3) in the homeserver's media repository.
+export { AttachmentIntegrityError, type EncryptedFile } from './encrypted-attachment.js';
+export { authenticatedMediaUrl, downloadEncryptedFile, uploadEncryptedFile, type FileMessageContent } from './matrix-media.js';
+export { downloadEncryptedStream, uploadEncryptedStream } from './matrix-media-streams.js';
