@@ -3,12 +3,14 @@ import type { OperationOutcomeIssue, Resource } from 'fhir/r4.js';
 import { assertJsonWithinLimits, jsonRootName } from '../hub/src/fhir/json-limits.js';
 import { jsonSyntaxIssues } from '../hub/src/fhir/json-syntax.js';
 import { FhirError } from '../hub/src/fhir/operation-outcome.js';
-import { assertValidResource, loadFhirDefinitions, validationIssues } from '../hub/src/fhir/resource-validator.js';
+import { Validator } from '../hub/src/fhir/resource-validator.js';
 import { r4CodeSystem } from '../hub/src/fhir/validation/r4-value-sets.js';
 
 // HL7's own validator test cases (R4 base specification), with the Java validator's verdicts:
 // test/fixtures/hl7-validator-cases/ (a copy of ../shared/fhir-test-cases). No hub, database or homeserver: the validator alone.
 const CASES_DIR = new URL('./fixtures/hl7-validator-cases/', import.meta.url);
+// The hub's validator as a hub without operator-configured extensions has it.
+const validator = new Validator();
 
 interface Hl7Case {
   name: string;
@@ -44,7 +46,7 @@ function hubVerdict(file: string): HubVerdict {
   }
   try {
     assertJsonWithinLimits(body, jsonRootName(body));
-    return { verdict: 'valid', issues: assertValidResource(body as Resource).filter((i) => i.severity === 'information') };
+    return { verdict: 'valid', issues: validator.assertValidResource(body as Resource).filter((i) => i.severity === 'information') };
   } catch (error) {
     if (error instanceof FhirError) return { verdict: 'invalid', issues: error.issues };
     throw error;
@@ -144,7 +146,6 @@ describe("the hub's validator judges HL7's R4 validator test cases as HL7's vali
   const terminology = judged.filter(({ hl7 }) => hl7.needsTerminologyServer);
 
   beforeAll(() => {
-    loadFhirDefinitions();
     const disagreements = judged.filter(({ hl7, hub }) => hl7.hl7Verdict !== hub.verdict);
     const located = expressionAgreement(plain);
     console.log(
@@ -177,7 +178,7 @@ describe("the hub's validator judges HL7's R4 validator test cases as HL7's vali
     let named = 0;
     for (const { hl7 } of terminology) {
       const resource = JSON.parse(readFileSync(new URL(hl7.file, CASES_DIR), 'utf8').replace(/^\uFEFF/, '')) as Resource;
-      const reported = new Set(validationIssues(resource).issues.flatMap((i) => (i.expression ?? []).map(jsonSpelling)));
+      const reported = new Set(validator.validationIssues(resource).issues.flatMap((i) => (i.expression ?? []).map(jsonSpelling)));
       for (const code of namedCodes(resource, resource.resourceType)) {
         named += 1;
         const known = r4CodeSystem(code.system);

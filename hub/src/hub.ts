@@ -10,25 +10,25 @@ import type { CareHubConfig } from './config/config-schema.js';
 import { matrixDeliveryProcessor } from './delivery/matrix-delivery-worker.js';
 import { deliverSubscriptionNotification } from './subscriptions/deliver-notification.js';
 import { actOnReferralRoomEvent } from './workflow/act-on-room-event.js';
-import { configureDocumentStore, documentStoreSettings } from './documents/document-store.js';
-import { closePgpWorkers, configurePgpWorkers } from './documents/pgp-stream.js';
+import { DocumentStore } from './documents/document-store.js';
+import { PgpWorkers } from './documents/pgp-stream.js';
 import { reencryptContent } from './documents/reencrypt-content.js';
 import { currentStorageKeyId, loadStorageKeyring } from './documents/storage-keyring.js';
-import { loadFhirDefinitions } from './fhir/resource-validator.js';
+import { Validator } from './fhir/resource-validator.js';
 import { knownExtensions, readExtensionDefinitionFiles } from './fhir/validation/extension-definitions.js';
 import { TerminologyServer } from './fhir/validation/terminology-server.js';
 import { tokenSignerFromFile } from './auth/access-token.js';
 import { createApp } from './http/app.js';
 import { createOperatorApp } from './http/operator-app.js';
 import { ReadinessProbe } from './http/readiness-probe.js';
-import { configureSubscriptionEndpoints } from './subscriptions/subscription-criteria.js';
-import { parseAllowedHosts } from './subscriptions/subscription-endpoint.js';
+import { SubscriptionEndpointPolicy } from './subscriptions/subscription-criteria.js';
 import { HubMetrics } from './metrics.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 import { cappedExponentialBackoff, createQueues, producerConnection, QUEUE_FOR_TOPIC, workerConnection } from './queue/queues.js';
 import { createDatabase, inTransaction, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
 import { backfillAccessGrants } from './access/access-grants.js';
+import type { WriteContext } from './workflow/write-context.js';
 
 /** Serialises the one-time access-grant backfill between hub processes starting together. */
 const ACCESS_BACKFILL_LOCK = 7_242_002;
@@ -90,7 +90,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
     stops.push(() => new Promise((resolve) => operatorServer.close(resolve)));
     logger.info({ operatorUrl }, 'operator endpoints listening');
 
-    configureSubscriptionEndpoints(config.subscriptions.allowedHosts);
+    const subscriptionEndpoints = new SubscriptionEndpointPolicy(config.subscriptions.allowedHosts);
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     const backfilled = await inTransaction(db, async (client) => {
@@ -102,15 +102,15 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
     // Documents: OpenPGP at rest, in worker threads. A rotation (npm run rotate-storage-key)
     // changes the folder's current key; every node picks it up on its next refresh.
     const documents = config.documents;
+    const documentStore = new DocumentStore(documents.storageKeyDir ? new PgpWorkers(documents.pgpWorkers) : undefined);
     let refreshKeyring = async () => undefined as void;
     if (documents.storageKeyDir) {
-      configurePgpWorkers(documents.pgpWorkers);
       const dir = documents.storageKeyDir;
       refreshKeyring = async () => {
-        configureDocumentStore({ keyring: await loadStorageKeyring(dir), maxSizeBytes: documents.maxSizeBytes, allowedContentTypes: documents.allowedContentTypes });
+        documentStore.useSettings({ keyring: await loadStorageKeyring(dir), maxSizeBytes: documents.maxSizeBytes, allowedContentTypes: documents.allowedContentTypes });
       };
       await refreshKeyring();
-      let lastKeyId = documentStoreSettings().keyring.currentKeyId;
+      let lastKeyId = documentStore.settings().keyring.currentKeyId;
       const timer = setInterval(() => {
         void currentStorageKeyId(dir)
           .then(async (keyId) => {
@@ -124,16 +124,25 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
       timer.unref();
       stops.push(async () => {
         clearInterval(timer);
-        configureDocumentStore(undefined);
-        await closePgpWorkers();
+        await documentStore.close();
       });
     } else {
       logger.warn('documents.storageKeyDir is not set: the hub accepts no documents (503)');
     }
+    // What every write needs, whichever part of the hub makes it; made for the roles that write
+    // (api, delivery). The validator loads the FHIR definitions (seconds) now, not on the first write.
+    let madeWrites: WriteContext | undefined;
+    const writeContext = (): WriteContext =>
+      (madeWrites ??= {
+        validator: new Validator(knownExtensions(readExtensionDefinitionFiles(config.validation.extensions.definitions), config.validation.extensions)),
+        documents: documentStore,
+        subscriptionEndpoints,
+      });
 
     let bot: BotClient | undefined;
     let roomEvents: ReferralRoomEvents | undefined;
     if (config.roles.includes('delivery')) {
+      const writes = writeContext();
       const ledger = new KeyShareLedger(logger.child({ component: 'matrix-bot' }));
       bot = await startBotClient({
         homeserverUrl: config.matrix.homeserverUrl,
@@ -153,7 +162,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         beforeSync: (client) => {
           roomEvents = new ReferralRoomEvents(
             client,
-            actOnReferralRoomEvent(db, logger.child({ component: 'room-events' }), { homeserverUrl: config.matrix.homeserverUrl, accessToken: () => client.getAccessToken()! }),
+            actOnReferralRoomEvent(db, writes, logger.child({ component: 'room-events' }), { homeserverUrl: config.matrix.homeserverUrl, accessToken: () => client.getAccessToken()! }),
             logger.child({ component: 'room-events' }),
           );
           roomEvents.start();
@@ -174,7 +183,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         stalledInterval: config.delivery.lockDurationMs,
         settings: { backoffStrategy: cappedExponentialBackoff(config.delivery.backoffMs, config.delivery.maxBackoffMs) },
       };
-      const matrixWorker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], matrixDeliveryProcessor({ db, rooms, logger, homeserverUrl: config.matrix.homeserverUrl }), {
+      const matrixWorker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], matrixDeliveryProcessor({ db, writes, rooms, logger, homeserverUrl: config.matrix.homeserverUrl }), {
         ...workerOptions,
         concurrency: config.delivery.concurrency,
       });
@@ -182,15 +191,16 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         QUEUE_FOR_TOPIC['subscription.notify'],
         deliverSubscriptionNotification({
           db,
+          writes,
           logger: logger.child({ component: 'subscriptions' }),
           timeoutMs: config.subscriptions.timeoutMs,
-          allowedHosts: parseAllowedHosts(config.subscriptions.allowedHosts),
+          allowedHosts: subscriptionEndpoints.allowedHosts,
         }),
         { ...workerOptions, concurrency: config.delivery.concurrency },
       );
       const maintenanceWorker = new Worker(
         QUEUE_FOR_TOPIC['binary.reencrypt'],
-        reencryptContent({ db, logger: logger.child({ component: 'documents' }), refreshKeyring }),
+        reencryptContent({ db, documents: documentStore, logger: logger.child({ component: 'documents' }), refreshKeyring }),
         { ...workerOptions, concurrency: 1 },
       );
       for (const worker of [matrixWorker, notificationWorker, maintenanceWorker]) {
@@ -219,9 +229,9 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
 
     let baseUrl: string | undefined;
     if (config.roles.includes('api')) {
-      loadFhirDefinitions(knownExtensions(readExtensionDefinitionFiles(config.validation.extensions.definitions), config.validation.extensions));
       const app = createApp({
         db,
+        writes: writeContext(),
         logger,
         publicBaseUrl: config.http.publicBaseUrl,
         maxBodySize: config.http.maxBodySize,

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createAttachmentEncryptor } from '../../matrix-bridge/src/encrypted-attachment.js';
-import { closePgpWorkers, decryptFromStorage, encryptForStorage } from '../../hub/src/documents/pgp-stream.js';
+import { decryptFromStorage, encryptForStorage, PgpWorkers } from '../../hub/src/documents/pgp-stream.js';
 import { createStorageKey, loadStorageKeyring, type StorageKeyring } from '../../hub/src/documents/storage-keyring.js';
 
 const argument = (name: string, fallback: number) => {
@@ -34,6 +34,8 @@ const MEGABYTES = argument('mb', 50);
 const MEMORY_MEGABYTES = argument('memory-mb', 200);
 const RUNS = argument('runs', 5);
 const MB = 1024 * 1024;
+/** The hub's OpenPGP threads, as many as documents.pgpWorkers gives by default. */
+const workers = new PgpWorkers(2);
 
 const dir = mkdtempSync(join(tmpdir(), 'carehub-bench-crypto-'));
 const gpgHome = join(dir, 'gnupg');
@@ -98,10 +100,10 @@ function generatedDocument(size: number): Readable {
 
 async function measureMemory(keyring: StorageKeyring) {
   // Warm up: the workers start and load OpenPGP.js once, a fixed cost the hub pays at start.
-  await pipeline(encryptForStorage(keyring, generatedDocument(MB)), discard());
+  await pipeline(encryptForStorage(workers, keyring, generatedDocument(MB)), discard());
   const ciphertext = join(dir, 'memory.pgp');
-  const encrypt = () => peakRssGrowth(() => pipeline(encryptForStorage(keyring, generatedDocument(MEMORY_MEGABYTES * MB)), createWriteStream(ciphertext)));
-  const decrypt = () => peakRssGrowth(() => pipeline(decryptFromStorage(keyring, createReadStream(ciphertext)), discard()));
+  const encrypt = () => peakRssGrowth(() => pipeline(encryptForStorage(workers, keyring, generatedDocument(MEMORY_MEGABYTES * MB)), createWriteStream(ciphertext)));
+  const decrypt = () => peakRssGrowth(() => pipeline(decryptFromStorage(workers, keyring, createReadStream(ciphertext)), discard()));
   // Twice: the first big stream also grows the heaps and allocator arenas to their working size
   // (a one-time cost); the second shows what each further document costs.
   const first = { encrypt: await encrypt(), decrypt: await decrypt() };
@@ -117,8 +119,8 @@ try {
   const memory = await measureMemory(keyring);
 
   const hubCiphertext = join(dir, 'hub.pgp');
-  const hubEncrypt = () => pipeline(encryptForStorage(keyring, createReadStream(plain)), createWriteStream(hubCiphertext));
-  const hubDecrypt = () => pipeline(decryptFromStorage(keyring, createReadStream(hubCiphertext)), discard());
+  const hubEncrypt = () => pipeline(encryptForStorage(workers, keyring, createReadStream(plain)), createWriteStream(hubCiphertext));
+  const hubDecrypt = () => pipeline(decryptFromStorage(workers, keyring, createReadStream(hubCiphertext)), discard());
   await hubEncrypt();
 
   let atRest: Record<string, number>;
@@ -172,6 +174,6 @@ try {
 } finally {
   // gpg started an agent for its throw-away home: stop it.
   if (existsSync(gpgHome)) execFileSync('gpgconf', ['--homedir', gpgHome, '--kill', 'all'], { stdio: 'ignore' });
-  await closePgpWorkers();
+  await workers.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -3,7 +3,6 @@ import type { DocumentReference } from 'fhir/r4.js';
 import { EventType } from 'matrix-js-sdk';
 import { CAREHUB_DOCUMENT_KEY, inThread, uploadEncryptedStream } from '@carehub/matrix-bridge';
 import { decryptContent, findContentOf } from '../documents/binary-content-store.js';
-import { documentStoreSettings } from '../documents/document-store.js';
 import type { OutboxJobData } from '../queue/queues.js';
 import { findResource } from '../store/resource-store.js';
 import type { MatrixDeliveryDeps } from './deliver-referral.js';
@@ -22,7 +21,7 @@ const EXTENSION_FOR: Record<string, string> = {
  * storage and re-encrypted for Matrix as it streams (never whole in memory, never on disk in
  * plaintext), uploaded, and announced with its title and DocumentReference.
  */
-export function deliverDocument({ db, rooms, homeserverUrl, logger }: MatrixDeliveryDeps & { homeserverUrl: string }) {
+export function deliverDocument({ db, writes, rooms, homeserverUrl, logger }: MatrixDeliveryDeps & { homeserverUrl: string }) {
   return async (job: Job<OutboxJobData<'document.deliver'>>): Promise<string> => {
     const { outboxId, taskId, documentReferenceId } = job.data;
     const delivery = await referralRoomFor(db, outboxId, taskId);
@@ -35,7 +34,7 @@ export function deliverDocument({ db, rooms, homeserverUrl, logger }: MatrixDeli
 
     const title = attachment.title ?? document.description ?? document.type?.text ?? 'Document';
     const filename = /\.[a-z]+$/i.test(title) ? title : `${title}.${EXTENSION_FOR[content.contentType] ?? 'bin'}`;
-    const file = await uploadEncryptedStream(homeserverUrl, rooms.accessToken, decryptContent(db, documentStoreSettings().keyring, content), {
+    const file = await uploadEncryptedStream(homeserverUrl, rooms.accessToken, decryptContent(db, writes.documents.crypto(), content), {
       filename,
       mimetype: content.contentType,
       size: content.size,

@@ -4,9 +4,9 @@ import { renderReferralResend } from '@carehub/matrix-bridge';
 import type { OutboxJobData } from '../queue/queues.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import { markOutboxRowCompleted } from '../store/outbox.js';
-import { readResourceForUpdate, updateResource } from '../store/resource-store.js';
+import { readResourceForUpdate } from '../store/resource-store.js';
+import { updateResource } from '../fhir/resource-writer.js';
 import { FINISHED_STATUSES } from '../workflow/task-transitions.js';
-import { applyWriteEffects } from '../workflow/write-effects.js';
 import type { MatrixDeliveryDeps } from './deliver-referral.js';
 import { completeWithSentEvents, matrixTxnIdFor, referralRoomFor } from './referral-delivery-record.js';
 import { renderReferralFor } from './referral-fhir-payload.js';
@@ -22,7 +22,7 @@ import { markTaskReadable } from './task-delivery-status.js';
  * like the referral's own; once readable, the recipient no longer waits and the Task's
  * businessStatus says "Delivered".
  */
-export function deliverReferralResend({ db, rooms, logger }: MatrixDeliveryDeps) {
+export function deliverReferralResend({ db, writes, rooms, logger }: MatrixDeliveryDeps) {
   return async (job: Job<OutboxJobData<'referral.resend'>>): Promise<string> => {
     const { outboxId, taskId, userId } = job.data;
     const delivery = await referralRoomFor(db, outboxId, taskId);
@@ -50,8 +50,7 @@ export function deliverReferralResend({ db, rooms, logger }: MatrixDeliveryDeps)
       const current = await readResourceForUpdate<Task & { id: string }>(client, 'Task', taskId);
       const changed = markTaskReadable(current, new Date());
       if (!changed) return;
-      const { resource, previous } = await updateResource(client, { ...changed, id: taskId });
-      await applyWriteEffects(client, resource, 'Task', previous);
+      await updateResource(writes, client, { ...changed, id: taskId });
     });
     logger.info({ outboxId, taskId, userId, eventId: sent[0]!.eventId, readable }, 'referral re-sent for a recipient who could not read it');
     return sent[0]!.eventId;

@@ -6,17 +6,20 @@ import type { OutboxJobData } from '../queue/queues.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import type { Database } from '../store/database.js';
 import { addOutboxRow, isOutboxRowOpen, markOutboxRowCompleted } from '../store/outbox.js';
-import { readResourceForUpdate, updateResource } from '../store/resource-store.js';
+import { readResourceForUpdate } from '../store/resource-store.js';
+import { updateResource } from '../fhir/resource-writer.js';
 import { completeWithSentEvents, matrixTxnIdFor } from './referral-delivery-record.js';
 import { renderReferralFor } from './referral-fhir-payload.js';
 import { findReferral } from './referral-view.js';
 import { addWaitingReaders, recordReach, usersWithoutReadableDevice } from './referral-readers.js';
 import { sendReferralEvents } from './send-referral.js';
-import { applyWriteEffects } from '../workflow/write-effects.js';
+import type { WriteContext } from '../workflow/write-context.js';
 import { markTaskDelivered } from './task-delivery-status.js';
 
 export interface MatrixDeliveryDeps {
   db: Database;
+  /** The document store and the rest of what the hub's own writes need (startHub). */
+  writes: WriteContext;
   rooms: ReferralRooms;
   logger: Logger;
 }
@@ -37,7 +40,7 @@ const NOT_TO_DELIVER = new Set<Task['status']>(['cancelled', 'entered-in-error']
  * row is skipped, the room is found by alias, and the homeserver answers a repeated send (same
  * transaction id) with the first event.
  */
-export function deliverReferral({ db, rooms, logger }: MatrixDeliveryDeps) {
+export function deliverReferral({ db, writes, rooms, logger }: MatrixDeliveryDeps) {
   return async (job: Job<OutboxJobData<'referral.deliver'>>): Promise<string> => {
     const { outboxId, taskId } = job.data;
     if (!(await isOutboxRowOpen(db, outboxId))) return 'already delivered';
@@ -69,8 +72,7 @@ export function deliverReferral({ db, rooms, logger }: MatrixDeliveryDeps) {
       }
       const current = await readResourceForUpdate<Task & { id: string }>(client, 'Task', taskId);
       const readable = waiting.length < recipients.length;
-      const { resource, previous } = await updateResource(client, { ...markTaskDelivered(current, roomId, messageEventId, new Date(), readable), id: taskId });
-      await applyWriteEffects(client, resource, 'Task', previous);
+      await updateResource(writes, client, { ...markTaskDelivered(current, roomId, messageEventId, new Date(), readable), id: taskId });
     });
     const devices = { readable: reach.filter((d) => d.readable).length, withheld: reach.filter((d) => !d.readable).length };
     logger.info({ outboxId, taskId, roomId, eventId: messageEventId, devices, waiting }, waiting.length < recipients.length ? 'referral delivered' : 'referral delivered, not readable by any recipient device yet');

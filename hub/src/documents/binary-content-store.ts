@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { FhirError, issue } from '../fhir/operation-outcome.js';
 import type { Queryable } from '../store/database.js';
 import { DigestingStream, type ContentDigest } from './content-digest.js';
-import { decryptFromStorage, encryptForStorage } from './pgp-stream.js';
+import { decryptFromStorage, encryptForStorage, type PgpWorkers } from './pgp-stream.js';
 import type { StorageKeyring } from './storage-keyring.js';
 
 /** Ciphertext is kept in rows of this size: small enough to stream, large enough to be few. */
@@ -26,8 +26,13 @@ export interface StoredContent extends ContentDigest {
   storageKey: string;
 }
 
-export interface ContentStoreDeps {
+/** What reading or writing content needs: the storage keys, and the threads that use them. */
+export interface ContentCrypto {
   keyring: StorageKeyring;
+  workers: PgpWorkers;
+}
+
+export interface ContentStoreDeps extends ContentCrypto {
   maxSizeBytes: number;
 }
 
@@ -41,7 +46,7 @@ export async function storeContent(db: Queryable, deps: ContentStoreDeps, input:
   const contentId = randomUUID();
   const digesting = new DigestingStream(deps.maxSizeBytes);
   const feeding = pipeline(input, digesting);
-  const encrypted = encryptForStorage(deps.keyring, digesting);
+  const encrypted = encryptForStorage(deps.workers, deps.keyring, digesting);
   digesting.on('error', (error) => encrypted.destroy(error));
   feeding.catch((error: unknown) => encrypted.destroy(error as Error));
 
@@ -138,9 +143,9 @@ export const integrityFailure = (what: string) =>
  * once the stream ends without error: the OpenPGP integrity check and the stored SHA-256 are
  * verified as it goes and at its end. Use readVerifiedContent to serve callers.
  */
-export function decryptContent(db: Queryable, keyring: StorageKeyring, content: StoredContent): Readable {
+export function decryptContent(db: Queryable, crypto: ContentCrypto, content: StoredContent): Readable {
   const digesting = new DigestingStream(Number.MAX_SAFE_INTEGER);
-  const plaintext = decryptFromStorage(keyring, ciphertextOf(db, content.contentId));
+  const plaintext = decryptFromStorage(crypto.workers, crypto.keyring, ciphertextOf(db, content.contentId));
   plaintext.on('error', (error) => digesting.destroy(error));
   plaintext.pipe(digesting);
   const checked = new Readable({ read() {} });
@@ -163,10 +168,10 @@ export function decryptContent(db: Queryable, keyring: StorageKeyring, content: 
 }
 
 /** Reads all of it and checks it before returning anything (for content that fits in memory). */
-export async function readVerifiedContent(db: Queryable, keyring: StorageKeyring, content: StoredContent): Promise<Buffer> {
+export async function readVerifiedContent(db: Queryable, crypto: ContentCrypto, content: StoredContent): Promise<Buffer> {
   const parts: Buffer[] = [];
   try {
-    for await (const chunk of decryptContent(db, keyring, content) as AsyncIterable<Buffer>) parts.push(chunk);
+    for await (const chunk of decryptContent(db, crypto, content) as AsyncIterable<Buffer>) parts.push(chunk);
   } catch (error) {
     if (error instanceof FhirError) throw error;
     throw integrityFailure(content.contentId);
@@ -175,9 +180,9 @@ export async function readVerifiedContent(db: Queryable, keyring: StorageKeyring
 }
 
 /** Decrypts the whole content once, discarding it, to prove it intact before streaming it out. */
-export async function verifyContent(db: Queryable, keyring: StorageKeyring, content: StoredContent): Promise<void> {
+export async function verifyContent(db: Queryable, crypto: ContentCrypto, content: StoredContent): Promise<void> {
   try {
-    for await (const _chunk of decryptContent(db, keyring, content)) {
+    for await (const _chunk of decryptContent(db, crypto, content)) {
       // discarded: only the checks at the end matter here
     }
   } catch (error) {

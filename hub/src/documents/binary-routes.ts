@@ -9,10 +9,11 @@ import { assertFhirId } from '../fhir/fhir-id.js';
 import { notFound } from '../fhir/operation-outcome.js';
 import { sendResource } from '../http/fhir-json.js';
 import { inTransaction, type Database } from '../store/database.js';
-import { createResource, readResource, updateResource } from '../store/resource-store.js';
+import { readResource } from '../store/resource-store.js';
+import { createResource, updateResource } from '../fhir/resource-writer.js';
+import type { WriteContext } from '../workflow/write-context.js';
 import { decryptContent, findContentOf, linkContent, readVerifiedContent, storeContent, verifyContent } from './binary-content-store.js';
 import { assertAllowedContentType, tooLarge } from './content-limits.js';
-import { contentStoreDeps, documentStoreSettings } from './document-store.js';
 
 const FHIR_JSON_TYPES = ['application/fhir+json', 'application/json'];
 /** Content up to this size is decrypted and checked in memory before it is sent; larger content is checked in a first pass. */
@@ -36,26 +37,27 @@ function sendBinaryHeaders(res: Response, binary: Binary, publicBaseUrl: string,
  * as it arrives and stored in the same transaction as the Binary. Mounted before the JSON body
  * parser; FHIR JSON requests fall through to the REST router.
  */
-export function binaryRoutes(options: { db: Database; publicBaseUrl: string; authorize: RequestHandler[] }): Router {
-  const { db, publicBaseUrl } = options;
+export function binaryRoutes(options: { db: Database; writes: WriteContext; publicBaseUrl: string; authorize: RequestHandler[] }): Router {
+  const { db, writes, publicBaseUrl } = options;
+  const { documents } = writes;
   const router = Router();
   const onlyRaw = (test: (req: Request) => boolean): RequestHandler => (req, _res, next) => next(test(req) ? undefined : 'router');
 
   const store = async (req: Request, res: Response, id: string | undefined) => {
     // Before a byte is read: a bad id would only be refused after the content was encrypted.
     if (id !== undefined) assertFhirId(id, 'Binary.id');
-    const settings = documentStoreSettings();
+    const settings = documents.settings();
     const type = assertAllowedContentType(req.get('content-type'), settings);
     const declared = Number(req.get('content-length') ?? NaN);
     if (declared > settings.maxSizeBytes) throw tooLarge(settings.maxSizeBytes);
     const writer = accessOf(res);
     const binary = await inTransaction(db, async (client) => {
       if (id) await assertMayModify(client, writer, 'Binary', id);
-      const content = await storeContent(client, contentStoreDeps(), req, type);
+      const content = await storeContent(client, documents.contentStoreDeps(), req, type);
       const resource = stampOwner<Binary>({ resourceType: 'Binary', contentType: type }, writer);
       const stored = id
-        ? (await updateResource<Binary>(client, { ...resource, id }, { guard: (current) => assertCanModify(current, writer) })).resource
-        : await createResource<Binary>(client, resource, randomUUID());
+        ? (await updateResource(writes, client, { ...resource, id }, { guard: (current) => assertCanModify(current, writer) })).resource
+        : await createResource(writes, client, resource, { id: randomUUID() });
       await linkContent(client, content.contentId, stored.id!, stored.meta!.versionId!);
       return stored;
     });
@@ -72,23 +74,23 @@ export function binaryRoutes(options: { db: Database; publicBaseUrl: string; aut
     const binary = await readResource<Binary>(db, 'Binary', id);
     const content = await findContentOf(db, id);
     if (!content) throw notFound(`Binary/${id} has no content`);
-    const { keyring } = documentStoreSettings();
+    const crypto = documents.crypto();
     res.setHeader('ETag', `W/"${binary.meta!.versionId}"`);
     if (!wantsRaw(req)) {
-      const data = await readVerifiedContent(db, keyring, content);
+      const data = await readVerifiedContent(db, crypto, content);
       sendResource(res, 200, { ...binary, data: data.toString('base64') } as Binary);
       return;
     }
     res.setHeader('Content-Type', content.contentType);
     res.setHeader('Content-Length', String(content.size));
     if (content.size <= VERIFY_IN_MEMORY_BYTES) {
-      res.status(200).end(await readVerifiedContent(db, keyring, content));
+      res.status(200).end(await readVerifiedContent(db, crypto, content));
       return;
     }
     // Too large to hold: prove it intact first, then stream it (checked again on the way).
-    await verifyContent(db, keyring, content);
+    await verifyContent(db, crypto, content);
     res.status(200);
-    await pipeline(decryptContent(db, keyring, content), res);
+    await pipeline(decryptContent(db, crypto, content), res);
   });
   return router;
 }

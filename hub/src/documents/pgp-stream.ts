@@ -13,8 +13,9 @@ import type { StorageKeyring } from './storage-keyring.js';
  * thread only moves buffers. What does grow, once, is the heap of dead buffers each thread's
  * garbage collector lets pile up before it runs (docs/decisions/0011).
  *
- * The worker threads outlive jobs and are shared by all of them (documents.pgpWorkers, default
- * 2); a job whose worker dies fails with a PgpStreamError, and the next job gets a new worker.
+ * The worker threads (PgpWorkers, made at wiring from documents.pgpWorkers) outlive jobs and are
+ * shared by all of them; a job whose worker dies fails with a PgpStreamError, and the next job
+ * gets a new worker.
  *
  * Trust: decryption authenticates every 256 KiB chunk before releasing it, but a tampered
  * chunk further on, or a truncated message, is only detected when the stream gets there (the
@@ -45,10 +46,16 @@ interface PoolSlot {
   jobs: Set<(error: Error) => void>;
 }
 
-class PgpWorkerPool {
+/**
+ * The hub's OpenPGP worker threads (documents.pgpWorkers): made once at wiring (startHub) and
+ * shared by every document that goes in or out. Threads start on first use, up to `size`.
+ */
+export class PgpWorkers {
   private readonly slots: PoolSlot[] = [];
 
-  constructor(private readonly size: number) {}
+  constructor(private readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`documents.pgpWorkers must be a positive integer, not ${size}`);
+  }
 
   run(op: PgpOperation, keys: string[], input: Readable): Readable {
     const slot = this.leastBusySlot();
@@ -85,6 +92,7 @@ class PgpWorkerPool {
     return slot;
   }
 
+  /** Stops the worker threads; jobs still running fail. A later job starts new threads. */
   async close(): Promise<void> {
     await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
   }
@@ -166,27 +174,6 @@ function streamThrough(port: MessagePort, input: Readable, onSettled: () => void
   return output;
 }
 
-let pool: PgpWorkerPool | undefined;
-let poolSize = 2;
-
-/** Sets the number of worker threads (documents.pgpWorkers); takes effect for a new pool. */
-export function configurePgpWorkers(size: number): void {
-  if (!Number.isInteger(size) || size < 1) throw new Error(`documents.pgpWorkers must be a positive integer, not ${size}`);
-  poolSize = size;
-}
-
-function workers(): PgpWorkerPool {
-  pool ??= new PgpWorkerPool(poolSize);
-  return pool;
-}
-
-/** Stops the worker threads; jobs still running fail. The next job starts a new pool. */
-export async function closePgpWorkers(): Promise<void> {
-  const closing = pool;
-  pool = undefined;
-  await closing?.close();
-}
-
 /** Ciphertext on its way out, and the storage key it is encrypted to (to record beside it). */
 export type StorageCiphertext = Readable & { readonly storageKeyId: string };
 
@@ -194,9 +181,9 @@ export type StorageCiphertext = Readable & { readonly storageKeyId: string };
  * The input as one binary OpenPGP message (SEIPDv2: AES-256-GCM, 256 KiB AEAD chunks) to the
  * keyring's current key, `storageKeyId`. Chunks come out as input goes in.
  */
-export function encryptForStorage(keyring: StorageKeyring, input: Readable): StorageCiphertext {
+export function encryptForStorage(workers: PgpWorkers, keyring: StorageKeyring, input: Readable): StorageCiphertext {
   const storageKeyId = keyring.currentKeyId;
-  return Object.assign(workers().run('encrypt', [keyring.armoredKey(storageKeyId)], input), { storageKeyId });
+  return Object.assign(workers.run('encrypt', [keyring.armoredKey(storageKeyId)], input), { storageKeyId });
 }
 
 /**
@@ -204,8 +191,8 @@ export function encryptForStorage(keyring: StorageKeyring, input: Readable): Sto
  * PgpStreamError if no key opens it ('no-key') or it is tampered with or truncated
  * ('not-intact'), possibly after some output: trust the output only once the stream has ended.
  */
-export function decryptFromStorage(keyring: StorageKeyring, input: Readable): Readable {
-  return workers().run('decrypt', keyring.allArmoredKeys(), input);
+export function decryptFromStorage(workers: PgpWorkers, keyring: StorageKeyring, input: Readable): Readable {
+  return workers.run('decrypt', keyring.allArmoredKeys(), input);
 }
 
 /**

@@ -4,7 +4,7 @@ import type { OutboxJobData } from '../queue/queues.js';
 import { inTransaction, type Database } from '../store/database.js';
 import { isOutboxRowOpen, lockOutboxRow, markOutboxRowCompleted } from '../store/outbox.js';
 import { decryptContent, storeContent, type StoredContent } from './binary-content-store.js';
-import { contentStoreDeps, documentStoreSettings } from './document-store.js';
+import type { DocumentStore } from './document-store.js';
 
 /**
  * After a storage-key rotation: one document's content, decrypted with the key it was stored
@@ -12,12 +12,14 @@ import { contentStoreDeps, documentStoreSettings } from './document-store.js';
  * in for the old ciphertext in one transaction. A crash midway leaves the old ciphertext, still
  * readable; the job simply runs again.
  */
-export function reencryptContent({ db, logger, refreshKeyring }: { db: Database; logger: Logger; refreshKeyring: () => Promise<void> }) {
+export function reencryptContent({ db, documents, logger, refreshKeyring }: { db: Database; documents: DocumentStore; logger: Logger; refreshKeyring: () => Promise<void> }) {
   return async (job: Job<OutboxJobData<'binary.reencrypt'>>): Promise<string> => {
     const { outboxId, contentId } = job.data;
     if (!(await isOutboxRowOpen(db, outboxId))) return 'already done';
     await refreshKeyring();
-    const { keyring } = documentStoreSettings();
+    // The keyring just read: its current key is the one to re-encrypt to, its others open the old.
+    const deps = documents.contentStoreDeps();
+    const { keyring } = deps;
     const result = await inTransaction(db, async (client) => {
       const row = await lockOutboxRow(client, outboxId);
       if (!row || row.completedAt) return 'already done';
@@ -39,7 +41,7 @@ export function reencryptContent({ db, logger, refreshKeyring }: { db: Database;
         storageKey: current.storage_key,
       };
       // Re-encrypted under a temporary id, checked, then moved into the old id's place.
-      const fresh = await storeContent(client, contentStoreDeps(), decryptContent(client, keyring, old), old.contentType);
+      const fresh = await storeContent(client, deps, decryptContent(client, deps, old), old.contentType);
       if (fresh.sha256 !== old.sha256) throw new Error(`re-encryption of ${contentId} changed its content`);
       await client.query('DELETE FROM binary_chunks WHERE content_id = $1', [contentId]);
       await client.query('UPDATE binary_chunks SET content_id = $1 WHERE content_id = $2', [contentId, fresh.contentId]);

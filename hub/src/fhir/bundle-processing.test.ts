@@ -8,17 +8,7 @@ import {
   transactionRunOrder,
   type Method,
 } from './bundle-processing.js';
-import { FhirError } from './operation-outcome.js';
-
-function refusalOf(run: () => unknown) {
-  try {
-    run();
-  } catch (error) {
-    if (!(error instanceof FhirError)) throw error;
-    return { status: error.status, diagnostics: error.issues[0]!.diagnostics, expression: error.issues[0]!.expression };
-  }
-  return undefined;
-}
+import { refusalOf } from '../testing/refusal.js';
 
 /** A referral as an integrator posts it: a ServiceRequest and its Task, pointing at each other by urn:uuid. */
 const referral: Array<BundleEntry<FhirResource>> = [

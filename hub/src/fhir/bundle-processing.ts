@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from 'fhir/r4.js';
 import { assertMayModify, assertMayRead, assertMayWrite, type Access } from '../access/access-policy.js';
 import { assertCanModify, stampOwner } from '../auth/ownership.js';
-import { applyWriteEffects } from '../workflow/write-effects.js';
-import { prepareForStore } from '../documents/document-store.js';
+import type { WriteContext } from '../workflow/write-context.js';
 import { inTransaction, type Database, type DatabaseClient } from '../store/database.js';
-import { createResources, deleteResource, readResource, updateResource } from '../store/resource-store.js';
+import { readResource } from '../store/resource-store.js';
 import { existingMatch } from './conditional-create.js';
-import { parseIncomingResource } from './incoming-resource.js';
+import { parseIncomingResource, type ValidatedResource } from './incoming-resource.js';
+import { createResources, DeferredEffects, deleteResource, updateResource } from './resource-writer.js';
 import { badRequest, FhirError } from './operation-outcome.js';
 import { isSupportedResourceType } from './supported-resources.js';
 import { assertCodesKnownToTerminologyServer, type TerminologyServer } from './validation/terminology-server.js';
@@ -126,11 +126,23 @@ function writtenResponse(resource: Resource, status: string): BundleEntryRespons
 interface Outcome {
   resource?: Resource;
   response: BundleEntryResponse;
-  written?: { resource: Resource; previous: Resource | undefined };
 }
 
-/** One DELETE, GET or PUT entry, inside the transaction; `resource` has its references resolved. */
-async function runEntry(client: DatabaseClient, method: Exclude<Method, 'POST'>, target: Target, resource: Resource | undefined, entry: BundleEntry, writer: Access): Promise<Outcome> {
+/**
+ * One DELETE, GET or PUT entry (the `index`th), inside the transaction; `resource` has its
+ * references resolved and was validated. Its effects wait in `effects` for the other entries.
+ */
+async function runEntry(
+  context: WriteContext,
+  client: DatabaseClient,
+  effects: DeferredEffects,
+  index: number,
+  method: Exclude<Method, 'POST'>,
+  target: Target,
+  resource: ValidatedResource | undefined,
+  entry: BundleEntry,
+  writer: Access,
+): Promise<Outcome> {
   const guard = (current: Resource) => assertCanModify(current, writer);
   if (method === 'GET') await assertMayRead(client, writer, target.type, target.id!);
   else await assertMayModify(client, writer, target.type, target.id!);
@@ -146,8 +158,14 @@ async function runEntry(client: DatabaseClient, method: Exclude<Method, 'POST'>,
     case 'PUT': {
       if (resource!.id !== target.id) throw badRequest(`the resource's id must be the id in request.url (${target.id})`, ['id']);
       const ifMatch = entry.request?.ifMatch?.match(/^(?:W\/)?"([^"]+)"$/)?.[1];
-      const result = await updateResource(client, { ...stampOwner(resource!, writer), id: target.id! }, { ifMatch, guard });
-      return { resource: result.resource, response: writtenResponse(result.resource, result.previous ? '200 OK' : '201 Created'), written: result };
+      const result = await updateResource(context, client, { ...stampOwner(resource!, writer), id: target.id! }, {
+        validated: true,
+        ifMatch,
+        guard,
+        entryPath: `${entryPath(index)}.resource`,
+        deferTo: { effects, key: index },
+      });
+      return { resource: result.resource, response: writtenResponse(result.resource, result.previous ? '200 OK' : '201 Created') };
     }
   }
 }
@@ -157,12 +175,12 @@ async function runEntry(client: DatabaseClient, method: Exclude<Method, 'POST'>,
  * Conditional creates are resolved first, then every POST gets its id and urn:uuid references
  * are rewritten, every resource is validated, and only then is anything written.
  */
-async function processTransaction(db: Database, entries: BundleEntry[], writer: Access, terminologyServer?: TerminologyServer): Promise<BundleEntry[]> {
-  return inTransaction(db, (client) => processTransactionEntries(client, entries, writer, terminologyServer));
+async function processTransaction(context: WriteContext, db: Database, entries: BundleEntry[], writer: Access, terminologyServer?: TerminologyServer): Promise<BundleEntry[]> {
+  return inTransaction(db, (client) => processTransactionEntries(context, client, entries, writer, terminologyServer));
 }
 
 /** A transaction's entries, in the caller's database transaction (used by $process-message too). */
-export async function processTransactionEntries(client: DatabaseClient, entries: BundleEntry[], writer: Access, terminologyServer?: TerminologyServer): Promise<BundleEntry[]> {
+export async function processTransactionEntries(context: WriteContext, client: DatabaseClient, entries: BundleEntry[], writer: Access, terminologyServer?: TerminologyServer): Promise<BundleEntry[]> {
   const methods = entries.map((entry, index) => methodOf(entry, index));
   const targets = entries.map((entry, index) => targetOf(entry, index, methods[index]!));
   {
@@ -177,7 +195,7 @@ export async function processTransactionEntries(client: DatabaseClient, entries:
       }
     }
     const references = referenceTargetsOf(entries, methods, targets, newIds);
-    const resources: Array<Resource | undefined> = [];
+    const resources: Array<ValidatedResource | undefined> = [];
     for (const [index, entry] of entries.entries()) {
       if (methods[index] !== 'POST' && methods[index] !== 'PUT') {
         resources.push(undefined);
@@ -186,7 +204,7 @@ export async function processTransactionEntries(client: DatabaseClient, entries:
       try {
         const resolved = resolveReferences(entry.resource, references);
         assertNoUnresolvedReferences(resolved, `${entryPath(index)}.resource`);
-        const resource = parseIncomingResource(resolved, targets[index]!.type);
+        const resource = parseIncomingResource(context.validator, resolved, targets[index]!.type);
         await assertCodesKnownToTerminologyServer(resource, terminologyServer);
         resources.push(resource);
       } catch (error) {
@@ -207,30 +225,28 @@ export async function processTransactionEntries(client: DatabaseClient, entries:
     // Documents' inline content becomes encrypted Binaries, once the writes are allowed and before anything else is written.
     for (const [index, resource] of resources.entries()) {
       if (!resource || outcomes[index]) continue;
-      resources[index] = await prepareForStore(client, resource, `${entryPath(index)}.resource`).catch((e: unknown) => aboutEntry(e, index));
+      resources[index] = await context.documents.prepareForStore(client, resource, `${entryPath(index)}.resource`).catch((e: unknown) => aboutEntry(e, index));
     }
+    // Effects need every entry stored: a referral's Task may point at a role created after it.
+    const effects = new DeferredEffects(context, client);
     for (const { method, indices } of transactionRunOrder(methods)) {
       const pending = indices.filter((index) => !outcomes[index]);
       if (method === 'POST') {
         // Creates go in together: a directory load of 1,000 entries is a handful of statements.
-        const created = await createResources(client, pending.map((index) => ({ resource: stampOwner(resources[index]!, writer), id: newIds[index] })));
+        const items = pending.map((index) => ({ resource: stampOwner(resources[index]!, writer), id: newIds[index], entryPath: `${entryPath(index)}.resource`, deferKey: index }));
+        const created = await createResources(context, client, items, { validated: true, deferTo: effects });
         created.forEach((resource, i) => {
-          outcomes[pending[i]!] = { resource, response: writtenResponse(resource, '201 Created'), written: { resource, previous: undefined } };
+          outcomes[pending[i]!] = { resource, response: writtenResponse(resource, '201 Created') };
         });
         continue;
       }
       for (const index of pending) {
-        outcomes[index] = await runEntry(client, method as Exclude<Method, 'POST'>, targets[index]!, resources[index], entries[index]!, writer).catch((e: unknown) => aboutEntry(e, index));
-      }
-    }
-    // Effects need every entry stored: a referral's Task may point at a role created after it.
-    for (const [index, outcome] of outcomes.entries()) {
-      if (outcome?.written) {
-        await applyWriteEffects(client, outcome.written.resource, `${entryPath(index)}.resource`, outcome.written.previous).catch((e: unknown) =>
+        outcomes[index] = await runEntry(context, client, effects, index, method as Exclude<Method, 'POST'>, targets[index]!, resources[index], entries[index]!, writer).catch((e: unknown) =>
           aboutEntry(e, index),
         );
       }
     }
+    for (const index of entries.keys()) await effects.runFor(index).catch((e: unknown) => aboutEntry(e, index));
     return outcomes.map((outcome) => ({ ...(outcome!.resource ? { resource: outcome!.resource } : {}), response: outcome!.response }));
   }
 }
@@ -239,13 +255,13 @@ export async function processTransactionEntries(client: DatabaseClient, entries:
  * A batch (FHIR R4 http.html#batch): every entry on its own, in its own database transaction;
  * a failing entry answers with its status and OperationOutcome and does not stop the others.
  */
-async function processBatch(db: Database, entries: BundleEntry[], writer: Access, terminologyServer?: TerminologyServer): Promise<BundleEntry[]> {
+async function processBatch(context: WriteContext, db: Database, entries: BundleEntry[], writer: Access, terminologyServer?: TerminologyServer): Promise<BundleEntry[]> {
   const results: BundleEntry[] = [];
   // One issue budget for the whole answer: 5,000 failing entries do not make a 100 MB response.
   let issuesLeft = MAX_BATCH_ISSUES;
   for (const [index, entry] of entries.entries()) {
     try {
-      const [response] = await processTransaction(db, [entry], writer, terminologyServer);
+      const [response] = await processTransaction(context, db, [entry], writer, terminologyServer);
       results.push(response!);
     } catch (error) {
       if (!(error instanceof FhirError)) throw error;
@@ -261,12 +277,12 @@ async function processBatch(db: Database, entries: BundleEntry[], writer: Access
   return results;
 }
 
-export async function processBundle(db: Database, bundle: Bundle, publicBaseUrl: string, writer?: Access, terminologyServer?: TerminologyServer): Promise<Bundle> {
+export async function processBundle(context: WriteContext, db: Database, bundle: Bundle, publicBaseUrl: string, writer?: Access, terminologyServer?: TerminologyServer): Promise<Bundle> {
   const entries = bundle.entry ?? [];
   if (entries.length > MAX_BUNDLE_ENTRIES) throw new FhirError(413, [{ severity: 'error', code: 'too-costly', diagnostics: `at most ${MAX_BUNDLE_ENTRIES} entries per Bundle` }]);
   let results: BundleEntry[];
-  if (bundle.type === 'transaction') results = await processTransaction(db, entries, writer, terminologyServer);
-  else if (bundle.type === 'batch') results = await processBatch(db, entries, writer, terminologyServer);
+  if (bundle.type === 'transaction') results = await processTransaction(context, db, entries, writer, terminologyServer);
+  else if (bundle.type === 'batch') results = await processBatch(context, db, entries, writer, terminologyServer);
   else throw badRequest('Bundle.type must be "transaction" or "batch"', ['Bundle.type']);
   return {
     resourceType: 'Bundle',

@@ -1,10 +1,12 @@
 import { parseIncomingResource } from './incoming-resource.js';
 import { FhirError } from './operation-outcome.js';
-import { MAX_REPORTED_ISSUES } from './resource-validator.js';
+import { MAX_REPORTED_ISSUES, Validator } from './resource-validator.js';
+
+const validator = new Validator();
 
 function refusalOf(body: unknown): FhirError {
   try {
-    parseIncomingResource(body);
+    parseIncomingResource(validator, body);
   } catch (error) {
     if (error instanceof FhirError) return error;
     throw error;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, MessageHeader, OperationOutcome, Reference } from 'fhir/r4.js';
 import type { Access } from '../access/access-policy.js';
 import { inTransaction, type Database } from '../store/database.js';
+import type { WriteContext } from '../workflow/write-context.js';
 import { processTransactionEntries } from './bundle-processing.js';
 import { badRequest, FhirError, issue } from './operation-outcome.js';
 
@@ -72,7 +73,7 @@ function asTransactionEntries(entries: BundleEntry[]): BundleEntry[] {
  * - the hub's own trouble (database down): 5xx, transient-error ("may resend").
  * Errors carry the response message too, with the OperationOutcome as response.details.
  */
-export async function processMessage(db: Database, bundle: Bundle, writer: Access): Promise<MessageResult> {
+export async function processMessage(context: WriteContext, db: Database, bundle: Bundle, writer: Access): Promise<MessageResult> {
   const { header, source, id } = identityOf(bundle);
   // Duplicates are per sending client: another client naming the same source and Bundle.id
   // sends its own message, and can never make the hub drop someone else's.
@@ -89,7 +90,7 @@ export async function processMessage(db: Database, bundle: Bundle, writer: Acces
         const { rows } = await client.query<{ response: Bundle }>('SELECT response FROM processed_messages WHERE source_endpoint = $1 AND message_id = $2 AND client_id = $3', [source, id, clientId]);
         return { status: 200, body: rows[0]!.response };
       }
-      const results = await processTransactionEntries(client, asTransactionEntries(content), writer);
+      const results = await processTransactionEntries(context, client, asTransactionEntries(content), writer);
       const focus = results.filter((r) => r.resource).map((r) => ({ reference: `${r.resource!.resourceType}/${r.resource!.id}` }));
       const response = responseMessage(header, id, 'ok', focus);
       await client.query('UPDATE processed_messages SET response = $3 WHERE source_endpoint = $1 AND message_id = $2 AND client_id = $4', [source, id, response, clientId]);

@@ -28,25 +28,22 @@ export interface ValidationContext {
   extensions: KnownExtensions;
 }
 
-let context: ValidationContext | undefined;
+let definitionsLoaded = false;
 
 /**
  * Loads the FHIR R4 StructureDefinitions the validator checks against, CareHub's profiles
- * (fhir-profiles/), the extensions it knows (R4's core extensions, CareHub's own, and those
- * the operator configured) and the R4 code systems and value sets. Takes seconds, so the hub
- * does it once at start-up rather than on the first request. Without `extensions` (tests,
- * benchmarks), the hub knows the core and CareHub extensions and refuses all others.
+ * (fhir-profiles/) and the R4 code systems and value sets: process-wide data, the same for
+ * every Validator, loaded once. Takes seconds, so the hub does it at start-up (new Validator)
+ * rather than on the first request.
  */
-export function loadFhirDefinitions(extensions?: KnownExtensions): void {
-  if (context && !extensions) return;
-  if (!context) {
-    for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
-      indexStructureDefinitionBundle(readJson(file));
-    }
-    carehubProfiles();
-    loadR4Terminology();
+export function loadFhirDefinitions(): void {
+  if (definitionsLoaded) return;
+  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
+    indexStructureDefinitionBundle(readJson(file));
   }
-  context = { extensions: extensions ?? knownExtensions() };
+  carehubProfiles();
+  loadR4Terminology();
+  definitionsLoaded = true;
 }
 
 /** Issues an answer lists at most; beyond them it says how many more there were. */
@@ -107,56 +104,75 @@ function isError(issue: OperationOutcomeIssue): boolean {
 }
 
 /**
- * Every issue the hub finds with a resource: against the base FHIR R4 StructureDefinition of
- * its type (cardinality, data types, unknown elements, FHIRPath constraints) with Medplum's
- * validator, and the checks of validation/ (ids, empty values, contained references,
- * extensions, codes, invariants, references, …), each naming its element as HL7's validator
- * does. `refused` when Medplum could not validate the resource at all (then every issue counts).
+ * The hub's FHIR validator: the R4 definitions (loaded once per process) and the extensions this
+ * hub knows (R4's core extensions, CareHub's own, and those the operator configured in
+ * validation.extensions). Made once at wiring (startHub) and handed to every reader of incoming
+ * resources. Without `extensions` (tests, benchmarks) it knows the core and CareHub extensions
+ * and refuses all others.
  */
-export function validationIssues(resource: Resource): { issues: OperationOutcomeIssue[]; refused: boolean } {
-  loadFhirDefinitions();
-  const checked = context!;
-  let issues: OperationOutcomeIssue[];
-  // Medplum throws (rather than returns) when the resource cannot be validated at all.
-  let refused = false;
-  try {
-    issues = fromMedplum(validateResource(resource));
-  } catch (error) {
-    if (!(error instanceof OperationOutcomeError)) throw error;
-    issues = fromMedplum((error.outcome.issue ?? []) as OperationOutcomeIssue[]);
-    refused = true;
+export class Validator {
+  private readonly context: ValidationContext;
+  // Bound once: a check made from the context is a factory of per-walk visitors.
+  private readonly jsonChecks: readonly JsonCheck[];
+  private readonly typedChecks: readonly TypedCheck[];
+
+  constructor(extensions?: KnownExtensions) {
+    loadFhirDefinitions();
+    this.context = { extensions: extensions ?? knownExtensions() };
+    this.jsonChecks = JSON_CHECKS.map((check) => check(this.context));
+    this.typedChecks = TYPED_CHECKS.map((check) => check(this.context));
   }
-  walkJson(resource, JSON_CHECKS.map((check) => check(checked)), issues);
-  // Also on a resource with structure errors, so the answer lists its bad codes too; a check
-  // that cannot walk a malformed part adds nothing (the structure errors refuse it already).
-  const typedIssues: OperationOutcomeIssue[] = [];
-  try {
-    walkByType(resource, TYPED_CHECKS.map((check) => check(checked)), typedIssues);
-  } catch (error) {
-    if (!refused) throw error;
-  }
-  issues.push(...typedIssues);
-  for (const check of OTHER_CHECKS) {
+
+  /**
+   * Every issue the hub finds with a resource: against the base FHIR R4 StructureDefinition of
+   * its type (cardinality, data types, unknown elements, FHIRPath constraints) with Medplum's
+   * validator, and the checks of validation/ (ids, empty values, contained references,
+   * extensions, codes, invariants, references, …), each naming its element as HL7's validator
+   * does. `refused` when Medplum could not validate the resource at all (then every issue counts).
+   */
+  validationIssues(resource: Resource): { issues: OperationOutcomeIssue[]; refused: boolean } {
+    let issues: OperationOutcomeIssue[];
+    // Medplum throws (rather than returns) when the resource cannot be validated at all.
+    let refused = false;
     try {
-      issues.push(...check(resource, checked));
+      issues = fromMedplum(validateResource(resource));
+    } catch (error) {
+      if (!(error instanceof OperationOutcomeError)) throw error;
+      issues = fromMedplum((error.outcome.issue ?? []) as OperationOutcomeIssue[]);
+      refused = true;
+    }
+    walkJson(resource, this.jsonChecks, issues);
+    // Also on a resource with structure errors, so the answer lists its bad codes too; a check
+    // that cannot walk a malformed part adds nothing (the structure errors refuse it already).
+    const typedIssues: OperationOutcomeIssue[] = [];
+    try {
+      walkByType(resource, this.typedChecks, typedIssues);
     } catch (error) {
       if (!refused) throw error;
     }
+    issues.push(...typedIssues);
+    for (const check of OTHER_CHECKS) {
+      try {
+        issues.push(...check(resource, this.context));
+      } catch (error) {
+        if (!refused) throw error;
+      }
+    }
+    return { issues, refused };
   }
-  return { issues, refused };
-}
 
-/**
- * Validates a resource (validationIssues). Throws a FhirError naming each offending element
- * path (the first MAX_REPORTED_ISSUES): 400 by default, since FHIR R4 http.html#create answers
- * "failed basic FHIR validation rules" with 400 (profiles: 422). Returns the issues that do not
- * refuse the resource (warnings, and codes not checked).
- */
-export function assertValidResource(resource: Resource, status = 400): OperationOutcomeIssue[] {
-  const { issues, refused } = validationIssues(resource);
-  // Medplum's validator cannot stop early; the JSON limits (json-limits.ts) bound its work and
-  // this bounds the answer.
-  const errors = refused ? issues : issues.filter(isError);
-  if (errors.length > 0) throw new FhirError(status, boundedIssues(errors));
-  return issues;
+  /**
+   * Validates a resource (validationIssues). Throws a FhirError naming each offending element
+   * path (the first MAX_REPORTED_ISSUES): 400 by default, since FHIR R4 http.html#create answers
+   * "failed basic FHIR validation rules" with 400 (profiles: 422). Returns the issues that do not
+   * refuse the resource (warnings, and codes not checked).
+   */
+  assertValidResource(resource: Resource, status = 400): OperationOutcomeIssue[] {
+    const { issues, refused } = this.validationIssues(resource);
+    // Medplum's validator cannot stop early; the JSON limits (json-limits.ts) bound its work and
+    // this bounds the answer.
+    const errors = refused ? issues : issues.filter(isError);
+    if (errors.length > 0) throw new FhirError(status, boundedIssues(errors));
+    return issues;
+  }
 }

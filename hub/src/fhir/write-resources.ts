@@ -4,13 +4,12 @@ import { assertMayModify, assertMayWrite, type Access } from '../access/access-p
 import { isPartyData } from '../access/resource-classes.js';
 import { assertCanModify, stampOwner } from '../auth/ownership.js';
 import { inTransaction, type Database } from '../store/database.js';
-import { applyWriteEffects, hasWriteEffects } from '../workflow/write-effects.js';
-import { prepareForStore } from '../documents/document-store.js';
-import { createResource, deleteResource, readResourceForUpdate, updateResource, type UpdateResult } from '../store/resource-store.js';
+import type { WriteContext } from '../workflow/write-context.js';
+import { readResourceForUpdate, type UpdateResult } from '../store/resource-store.js';
 import { existingMatch } from './conditional-create.js';
-import { isFhirId } from './fhir-id.js';
 import { applyJsonPatchWithinLimits } from './json-patch-limits.js';
-import { parseIncomingResource } from './incoming-resource.js';
+import { parseUpdate, type ValidatedResource } from './incoming-resource.js';
+import { createResource, deleteResource, hasWriteEffects, updateResource } from './resource-writer.js';
 import { badRequest, FhirError, issue, notFound } from './operation-outcome.js';
 
 export interface CreateResult {
@@ -22,13 +21,14 @@ export interface CreateResult {
 /**
  * FHIR create (POST [base]/[type]): store version 1, and any delivery it asks for, in one
  * transaction. With `ifNoneExist` (the If-None-Exist header) it is a conditional create.
+ * `incoming` is the body parseIncomingResource accepted: the writer does not validate it again.
  */
-export async function createOne(db: Database, incoming: Resource, ifNoneExist?: string, writer?: Access): Promise<CreateResult> {
+export async function createOne(context: WriteContext, db: Database, incoming: ValidatedResource, ifNoneExist?: string, writer?: Access): Promise<CreateResult> {
   const resource = stampOwner(incoming, writer);
   await assertMayWrite(db, writer, resource, resource.resourceType);
   // Most creates are one statement, atomic by itself: no transaction round trips needed. Only a
   // condition to check or a write with effects (a referral to route, a subscriber to notify) needs more.
-  if (!ifNoneExist && !hasWriteEffects(resource)) return { resource: await createResource(db, resource), created: true };
+  if (!ifNoneExist && !hasWriteEffects(resource)) return { resource: await createResource(context, db, resource, { validated: true }), created: true };
   return inTransaction(db, async (client) => {
     if (ifNoneExist) {
       // Serialises conditional creates of one type, so two cannot both find nothing and both create.
@@ -36,40 +36,23 @@ export async function createOne(db: Database, incoming: Resource, ifNoneExist?: 
       const existing = await existingMatch(client, resource.resourceType, ifNoneExist, writer);
       if (existing) return { resource: existing, created: false };
     }
-    const stored = await createResource(client, await prepareForStore(client, resource, resource.resourceType));
-    await applyWriteEffects(client, stored, stored.resourceType);
+    const stored = await createResource(context, client, await context.documents.prepareForStore(client, resource, resource.resourceType), { validated: true });
     return { resource: stored, created: true };
   });
 }
 
 /**
- * Parses the body of an update (or the result of a patch) of `type`/`id`. An id the FHIR id
- * pattern refuses is set aside while the body is validated when it is the id in the URL: it is
- * then the key of a resource an earlier hub stored (decision 0003), not a new id, and
- * updateResource refuses it unless that resource exists. Contained and other ids are checked as ever.
- */
-export function parseUpdate(body: unknown, type: string, id: string): Resource {
-  const claimsId = typeof body === 'object' && body !== null && (body as { id?: unknown }).id === id;
-  if (isFhirId(id) || !claimsId) return parseIncomingResource(body, type);
-  const { id: _storedId, ...withoutId } = body as Resource;
-  const { resourceType, ...parsed } = parseIncomingResource(withoutId, type);
-  return { resourceType, id, ...parsed } as Resource;
-}
-
-/**
  * FHIR update (PUT [base]/[type]/[id]). The body's id must be the URL's (FHIR R4 http.html#update:
- * otherwise 400). Creates the resource when the id is new.
+ * otherwise 400). Creates the resource when the id is new. `incoming` is the body parseUpdate accepted.
  */
-export async function updateOne(db: Database, incoming: Resource, urlId: string, ifMatch: string | undefined, writer?: Access): Promise<UpdateResult<Resource>> {
+export async function updateOne(context: WriteContext, db: Database, incoming: ValidatedResource, urlId: string, ifMatch: string | undefined, writer?: Access): Promise<UpdateResult<Resource>> {
   const resource = stampOwner(incoming, writer);
   if (resource.id !== urlId) throw badRequest(`the resource's id (${resource.id ?? 'none'}) must be the id in the URL (${urlId})`, [`${resource.resourceType}.id`]);
   return inTransaction(db, async (client) => {
     await assertMayWrite(client, writer, resource, resource.resourceType);
     await assertMayModify(client, writer, resource.resourceType, urlId);
-    const prepared = await prepareForStore(client, resource, resource.resourceType);
-    const result = await updateResource(client, { ...prepared, id: urlId }, { ifMatch, guard: (current) => assertCanModify(current, writer) });
-    await applyWriteEffects(client, result.resource, resource.resourceType, result.previous);
-    return result;
+    const prepared = await context.documents.prepareForStore(client, resource, resource.resourceType);
+    return updateResource(context, client, { ...prepared, id: urlId }, { validated: true, ifMatch, guard: (current) => assertCanModify(current, writer) });
   });
 }
 
@@ -77,7 +60,7 @@ export async function updateOne(db: Database, incoming: Resource, urlId: string,
  * FHIR patch (PATCH [base]/[type]/[id]) with an RFC 6902 JSON Patch. The patched resource is
  * validated like any write; a patch that changes resourceType or id is refused.
  */
-export async function patchOne(db: Database, type: string, id: string, patch: unknown, ifMatch: string | undefined, writer?: Access): Promise<UpdateResult<Resource>> {
+export async function patchOne(context: WriteContext, db: Database, type: string, id: string, patch: unknown, ifMatch: string | undefined, writer?: Access): Promise<UpdateResult<Resource>> {
   if (!Array.isArray(patch)) throw badRequest('a JSON Patch body is an array of operations (RFC 6902)');
   return inTransaction(db, async (client) => {
     await assertMayModify(client, writer, type, id);
@@ -94,11 +77,10 @@ export async function patchOne(db: Database, type: string, id: string, patch: un
     // The server owns versionId and lastUpdated; a patch cannot set them.
     const { meta, ...withoutMeta } = patched;
     const { versionId: _versionId, lastUpdated: _lastUpdated, ...clientMeta } = meta ?? {};
-    const resource = parseUpdate(Object.keys(clientMeta).length > 0 ? { ...withoutMeta, meta: clientMeta } : withoutMeta, type, id);
+    const resource = parseUpdate(context.validator, Object.keys(clientMeta).length > 0 ? { ...withoutMeta, meta: clientMeta } : withoutMeta, type, id);
     await assertMayWrite(client, writer, stampOwner(resource, writer), type);
-    const result = await updateResource(client, { ...(await prepareForStore(client, stampOwner(resource, writer), type)), id }, { ifMatch });
-    await applyWriteEffects(client, result.resource, type, result.previous);
-    return result;
+    const prepared = await context.documents.prepareForStore(client, stampOwner(resource, writer), type);
+    return updateResource(context, client, { ...prepared, id }, { validated: true, ifMatch });
   });
 }
 

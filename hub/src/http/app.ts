@@ -9,6 +9,7 @@ import { isSmartClientActive } from '../auth/smart-clients.js';
 import { smartConfiguration, smartTokenRouter } from '../auth/token-endpoint.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Database } from '../store/database.js';
+import type { WriteContext } from '../workflow/write-context.js';
 import { limitAnonymousRequests } from './anonymous-rate-limit.js';
 import { fhirErrorHandler, fhirJsonBody } from './fhir-json.js';
 import { fhirRouter } from './fhir-router.js';
@@ -19,6 +20,8 @@ export interface AppOptions {
   /** Set when SMART Backend Services authorization is on. */
   auth?: { signer: TokenSigner; tokenLifetimeSeconds: number } | undefined;
   db: Database;
+  /** The validator, document store and Subscription endpoint policy every write uses (startHub). */
+  writes: WriteContext;
   logger: Logger;
   publicBaseUrl: string;
   maxBodySize: string;
@@ -59,7 +62,7 @@ export function createApp(options: AppOptions): Express {
     auditTrail(options.db, options.logger),
     ...authorize,
     // Raw document content streams in and out before the JSON body parser (which would refuse it).
-    binaryRoutes({ db: options.db, publicBaseUrl: options.publicBaseUrl, authorize: [] }),
+    binaryRoutes({ db: options.db, writes: options.writes, publicBaseUrl: options.publicBaseUrl, authorize: [] }),
     ...fhirJsonBody(options.maxBodySize),
     ...authorizeEntries,
     fhirRouter(options),

@@ -2,14 +2,15 @@ import { Router, type Request, type Response } from 'express';
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { assertMayRead, mayRead } from '../access/access-policy.js';
 import { accessOf, breakGlassAccess } from '../access/request-access.js';
-import { createOne, deleteOne, parseUpdate, patchOne, updateOne } from '../fhir/write-resources.js';
-import { parseIncomingResource } from '../fhir/incoming-resource.js';
+import { createOne, deleteOne, patchOne, updateOne } from '../fhir/write-resources.js';
+import { parseIncomingResource, parseUpdate } from '../fhir/incoming-resource.js';
 import { assertFhirId, isFhirId } from '../fhir/fhir-id.js';
 import { badRequest, FhirError, informationOutcome, issue } from '../fhir/operation-outcome.js';
 import { isSupportedResourceType } from '../fhir/supported-resources.js';
 import { processBundle } from '../fhir/bundle-processing.js';
 import { processMessage } from '../fhir/process-message.js';
 import type { Database } from '../store/database.js';
+import type { WriteContext } from '../workflow/write-context.js';
 import { isStoredId, readHistory, readResource, readResourceVersion, readTypeHistory } from '../store/resource-store.js';
 import { historyBundle } from './history-bundle.js';
 import { parseSearchRequest } from '../search/search-request.js';
@@ -22,6 +23,8 @@ import { sendFhirJson, sendResource } from './fhir-json.js';
 
 interface FhirRouterOptions {
   db: Database;
+  /** The hub's validator, document store and Subscription endpoint policy (startHub). */
+  writes: WriteContext;
   publicBaseUrl: string;
   version: string;
   /** Asked about the codes the hub cannot check itself (`validation.terminologyServer`). */
@@ -61,7 +64,7 @@ function supportedType(type: string): string {
 }
 
 /** The FHIR REST API (FHIR R4 http.html), mounted at /fhir. */
-export function fhirRouter({ db, publicBaseUrl, version, terminologyServer }: FhirRouterOptions): Router {
+export function fhirRouter({ db, writes, publicBaseUrl, version, terminologyServer }: FhirRouterOptions): Router {
   const router = Router();
   // Every [id] and [vid] in a URL is a FHIR id (FHIR R4 datatypes.html#id): `..%2Fx`, 65
   // characters or non-ASCII are refused with 400 before anything is read or written. The one
@@ -87,20 +90,20 @@ export function fhirRouter({ db, publicBaseUrl, version, terminologyServer }: Fh
   router.get('/metadata', (_req, res) => sendResource(res, 200, capabilityStatement(publicBaseUrl, version)));
 
   // $validate at the system level: the type is the resource's own.
-  router.post('/$validate', async (req, res) => sendResource(res, 200, await validateOperation(req.body, req.query, undefined, terminologyServer)));
+  router.post('/$validate', async (req, res) => sendResource(res, 200, await validateOperation(writes.validator, req.body, req.query, undefined, terminologyServer)));
 
   // transaction and batch: POST [base] with a Bundle.
   router.post('/', async (req, res) => {
     const body = req.body as Partial<Bundle> | undefined;
     if (body?.resourceType !== 'Bundle') throw badRequest('POST to the base URL takes a transaction or batch Bundle', ['resourceType']);
-    sendResource(res, 200, await processBundle(db, body as Bundle, publicBaseUrl, accessOf(res), terminologyServer));
+    sendResource(res, 200, await processBundle(writes, db, body as Bundle, publicBaseUrl, accessOf(res), terminologyServer));
   });
 
   // FHIR messaging: a referral (or any resources) sent as a message Bundle.
   router.post('/$process-message', async (req, res) => {
     const body = req.body as Partial<Bundle> | undefined;
     if (body?.resourceType !== 'Bundle') throw badRequest('$process-message takes a Bundle of type "message"', ['resourceType']);
-    const result = await processMessage(db, body as Bundle, accessOf(res));
+    const result = await processMessage(writes, db, body as Bundle, accessOf(res));
     sendResource(res, result.status, result.body);
   });
 
@@ -130,28 +133,28 @@ export function fhirRouter({ db, publicBaseUrl, version, terminologyServer }: Fh
 
   // $validate (FHIR R4 resource-operation-validate) at the type level; the system level is above.
   router.post('/:type/$validate', async (req, res) => {
-    sendResource(res, 200, await validateOperation(req.body, req.query, supportedType(req.params.type), terminologyServer));
+    sendResource(res, 200, await validateOperation(writes.validator, req.body, req.query, supportedType(req.params.type), terminologyServer));
   });
 
   // create: POST [base]/[type]
   router.post('/:type', async (req, res) => {
-    const resource = parseIncomingResource(req.body, supportedType(req.params.type));
+    const resource = parseIncomingResource(writes.validator, req.body, supportedType(req.params.type));
     await assertCodesKnownToTerminologyServer(resource, terminologyServer);
-    const result = await createOne(db, resource, req.get('if-none-exist'), accessOf(res));
+    const result = await createOne(writes, db, resource, req.get('if-none-exist'), accessOf(res));
     sendWritten(req, res, result.created ? 201 : 200, result.resource, publicBaseUrl);
   });
 
   // update: PUT [base]/[type]/[id] (201 when it created the resource)
   router.put('/:type/:id', async (req, res) => {
-    const resource = parseUpdate(req.body, supportedType(req.params.type), req.params.id);
+    const resource = parseUpdate(writes.validator, req.body, supportedType(req.params.type), req.params.id);
     await assertCodesKnownToTerminologyServer(resource, terminologyServer);
-    const result = await updateOne(db, resource, req.params.id, ifMatchVersion(req), accessOf(res));
+    const result = await updateOne(writes, db, resource, req.params.id, ifMatchVersion(req), accessOf(res));
     sendWritten(req, res, result.previous ? 200 : 201, result.resource, publicBaseUrl);
   });
 
   // patch: PATCH [base]/[type]/[id] with application/json-patch+json
   router.patch('/:type/:id', async (req, res) => {
-    const result = await patchOne(db, supportedType(req.params.type), req.params.id, req.body, ifMatchVersion(req), accessOf(res));
+    const result = await patchOne(writes, db, supportedType(req.params.type), req.params.id, req.body, ifMatchVersion(req), accessOf(res));
     sendWritten(req, res, 200, result.resource, publicBaseUrl);
   });
 

@@ -2,7 +2,7 @@ import type { OperationOutcome, Parameters, Resource } from 'fhir/r4.js';
 import { validateAgainstProfile } from '@carehub/fhir-profiles';
 import { parseIncomingResource } from '../fhir/incoming-resource.js';
 import { badRequest, FhirError, informationOutcome } from '../fhir/operation-outcome.js';
-import { boundedIssues } from '../fhir/resource-validator.js';
+import { boundedIssues, type Validator } from '../fhir/resource-validator.js';
 import { assertCodesKnownToTerminologyServer, type TerminologyServer } from '../fhir/validation/terminology-server.js';
 
 /** The `mode` values of FHIR R4 Resource-validate that the hub can judge without the stored resource. */
@@ -38,14 +38,14 @@ function readRequest(body: unknown, query: Record<string, unknown>): ValidateReq
  * `mode=delete` is not taken here: it is about a stored resource, not one sent. Codes the hub
  * cannot check are asked of the terminology server, when there is one, as a write would.
  */
-export async function validateOperation(body: unknown, query: Record<string, unknown>, type?: string, terminologyServer?: TerminologyServer): Promise<OperationOutcome> {
+export async function validateOperation(validator: Validator, body: unknown, query: Record<string, unknown>, type?: string, terminologyServer?: TerminologyServer): Promise<OperationOutcome> {
   const request = readRequest(body, query);
   if (request.mode !== undefined && !MODES.has(request.mode)) {
     throw badRequest(`mode "${request.mode}" is not supported here: use create, update or profile`, ['Parameters.parameter[mode]']);
   }
   if (request.resource === undefined) throw badRequest('no resource to validate: send it as the body, or as the "resource" parameter of a Parameters', ['Parameters.parameter[resource]']);
   try {
-    const resource = parseIncomingResource(request.resource, type);
+    const resource = parseIncomingResource(validator, request.resource, type);
     if (request.mode === 'update' && !resource.id) throw badRequest('mode update needs the resource to have an id', [`${resource.resourceType}.id`]);
     if (request.profile) {
       const issues = validateAgainstProfile(resource, request.profile);

@@ -1,15 +1,5 @@
-import { FhirError } from '../fhir/operation-outcome.js';
 import { encodeCursor, parseSearchRequest, type ChainFilter, type ParameterFilter } from './search-request.js';
-
-function refusalOf(run: () => unknown) {
-  try {
-    run();
-  } catch (error) {
-    if (!(error instanceof FhirError)) throw error;
-    return { status: error.status, diagnostics: error.issues[0]!.diagnostics, expression: error.issues[0]!.expression };
-  }
-  return undefined;
-}
+import { refusalOf } from '../testing/refusal.js';
 
 test('a directory search with no parameters asks for the first 20 by id', () => {
   const request = parseSearchRequest('Organization', []);

@@ -6,13 +6,17 @@ import type { Logger } from 'pino';
 import type { OutboxJobData } from '../queue/queues.js';
 import { inTransaction, type Database } from '../store/database.js';
 import { isOutboxRowOpen, markOutboxRowCompleted } from '../store/outbox.js';
-import { findResource, readResourceForUpdate, readResourceVersion, updateResource } from '../store/resource-store.js';
+import { findResource, readResourceForUpdate, readResourceVersion } from '../store/resource-store.js';
+import { updateResource } from '../fhir/resource-writer.js';
+import type { WriteContext } from '../workflow/write-context.js';
 import { LIVE_SUBSCRIPTION_STATUSES } from './subscription-criteria.js';
 import type { AllowedHost } from './subscription-endpoint.js';
 import { NotificationFailure, resolveWithSystemDns, sendRestHook, type ResolveHost, type RestHookRequest } from './notification-transport.js';
 
 export interface NotificationDeps {
   db: Database;
+  /** What the hub's own writes need (startHub): the Subscription set to "error" is written like any. */
+  writes: WriteContext;
   logger: Logger;
   /** Per-request timeout: an endpoint that hangs is retried like one that fails. */
   timeoutMs: number;
@@ -41,7 +45,7 @@ function channelHeaders(subscription: Subscription): Record<string, string> {
  * fails the Subscription is set to "error" with a reason that tells no network details, and the
  * job stays in the failed set for an operator to retry.
  */
-export function deliverSubscriptionNotification({ db, logger, timeoutMs, allowedHosts, resolveHost = resolveWithSystemDns }: NotificationDeps) {
+export function deliverSubscriptionNotification({ db, writes, logger, timeoutMs, allowedHosts, resolveHost = resolveWithSystemDns }: NotificationDeps) {
   return async (job: Job<OutboxJobData<'subscription.notify'>>, token?: string): Promise<string> => {
     const { outboxId, subscriptionId, resourceType, resourceId, versionId } = job.data;
     if (!(await isOutboxRowOpen(db, outboxId))) return 'already notified';
@@ -80,7 +84,7 @@ export function deliverSubscriptionNotification({ db, logger, timeoutMs, allowed
       // The subscriber learns the HTTP status or "unreachable", nothing of the hub's network;
       // the details are for the operator, in the log.
       const reason = error instanceof NotificationFailure ? error.subscriberReason : 'delivery failed: endpoint unreachable';
-      if (lastAttempt) await markSubscriptionInError(db, subscriptionId, reason);
+      if (lastAttempt) await markSubscriptionInError(writes, db, subscriptionId, reason);
       logger.warn({ subscriptionId, outboxId, attempt: job.attemptsMade + 1, err: (error as Error).message }, 'subscription notification failed');
       throw lastAttempt ? new UnrecoverableError((error as Error).message) : error;
     }
@@ -99,9 +103,9 @@ async function hasEarlierOpenNotification(db: Database, subscriptionId: string, 
   return (rowCount ?? 0) > 0;
 }
 
-async function markSubscriptionInError(db: Database, subscriptionId: string, reason: string): Promise<void> {
+async function markSubscriptionInError(writes: WriteContext, db: Database, subscriptionId: string, reason: string): Promise<void> {
   await inTransaction(db, async (client) => {
     const current = await readResourceForUpdate<Subscription & { id: string }>(client, 'Subscription', subscriptionId);
-    await updateResource(client, { ...current, status: 'error', error: reason });
+    await updateResource(writes, client, { ...current, status: 'error', error: reason });
   });
 }

@@ -16,17 +16,6 @@ export function criteriaSearch(criteria: string, resourceId?: string): SearchReq
   return parseSearchRequest(type, resourceId ? [...parameters, ['_id', resourceId]] : parameters);
 }
 
-/**
- * The hosts from `subscriptions.allowedHosts`, set when the hub is wired (startHub): every
- * writer of a Subscription reaches assertSupportedSubscription through applyWriteEffects, which
- * has no config of its own. Empty (the safe default) until then.
- */
-let allowedEndpointHosts: readonly AllowedHost[] = [];
-
-export function configureSubscriptionEndpoints(allowedHosts: readonly string[]): void {
-  allowedEndpointHosts = parseAllowedHosts(allowedHosts);
-}
-
 /** A Subscription refused (422), at one of its elements. */
 const refusedAt = (message: string, path: string) => unprocessable(message, [`Subscription.${path}`]);
 
@@ -36,7 +25,7 @@ const refusedAt = (message: string, path: string) => unprocessable(message, [`Su
  * that are a search on a watched type with parameters the hub knows; and no payload or a FHIR
  * JSON one. Anything else is refused (422) rather than silently never fired.
  */
-export function assertSupportedSubscription(subscription: Subscription, allowedHosts: readonly AllowedHost[] = allowedEndpointHosts): void {
+export function assertSupportedSubscription(subscription: Subscription, allowedHosts: readonly AllowedHost[]): void {
   if (subscription.channel.type !== 'rest-hook') throw refusedAt(`channel.type ${subscription.channel.type} is not supported; use rest-hook`, 'channel.type');
   let endpoint: URL;
   try {
@@ -56,6 +45,24 @@ export function assertSupportedSubscription(subscription: Subscription, allowedH
   }
   const search = criteriaSearch(subscription.criteria);
   if (search.unknown.length > 0) throw refusedAt(`criteria uses search parameters the hub does not know: ${search.unknown.join(', ')}`, 'criteria');
+}
+
+/**
+ * Which rest-hook endpoints a Subscription may name: https on a public address, or a host the
+ * operator listed in `subscriptions.allowedHosts` (none, the safe default). Made once at wiring
+ * (startHub) and carried by every writer (WriteContext) to the check of a stored Subscription.
+ */
+export class SubscriptionEndpointPolicy {
+  readonly allowedHosts: readonly AllowedHost[];
+
+  constructor(allowedHosts: readonly string[]) {
+    this.allowedHosts = parseAllowedHosts(allowedHosts);
+  }
+
+  /** assertSupportedSubscription with this policy's hosts. */
+  assertSupported(subscription: Subscription): void {
+    assertSupportedSubscription(subscription, this.allowedHosts);
+  }
 }
 
 /** Subscriptions in these states are notified ("requested" is taken up at once: there is no set-up step). */

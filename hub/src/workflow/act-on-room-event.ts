@@ -5,15 +5,16 @@ import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js
 import { rolesOfMatrixUser } from '../routing/roles-of-matrix-user.js';
 import { inTransaction, type Database, type Queryable } from '../store/database.js';
 import { addOutboxRow, type RoomNotice } from '../store/outbox.js';
-import { createResource, findResource, readResourceForUpdate, updateResource } from '../store/resource-store.js';
+import { findResource, readResourceForUpdate } from '../store/resource-store.js';
+import { createResource, updateResource } from '../fhir/resource-writer.js';
 import { applyStatusChange } from './task-status-change.js';
 import { isRefusal, receiveRoomDocument, type RoomMedia } from './receive-room-document.js';
 import { pathFor, refusalFor } from './task-transitions.js';
-import { applyWriteEffects } from './write-effects.js';
+import type { WriteContext } from './write-context.js';
 import { couldRead } from '../delivery/referral-readers.js';
 import { humanNameText } from '../fhir/human-name.js';
 import { referencedId } from '../fhir/references.js';
-import { firstRecordedReferral, onlyOpenReferral, receiptScopeOf, referralClueOf, type RecordedDelivery } from './which-referral.js';
+import { referralOfRoomEvent, referralsReadBy } from '../delivery/room-event-referral.js';
 
 interface Actor {
   matrixUserId: string;
@@ -21,59 +22,6 @@ interface Actor {
   /** Who they are where R4 takes no PractitionerRole (Annotation.author): the role's Practitioner, or its Organization. */
   author: Reference | undefined;
   name: string;
-}
-
-/**
- * The referral (its Task id) a member's event is about: the one the bot's event it relates to
- * names, or else the first event it relates to (thread root, reply or reaction target) that the
- * hub recorded sending for a referral. An event that relates to nothing (a message typed at the
- * top of the room) is about the room's only open referral, if it has just one: in a room with
- * one case, "done" means that case.
- */
-async function referralOf(db: Queryable, event: ReferralRoomEvent): Promise<string | undefined> {
-  const clue = referralClueOf(event);
-  switch (clue.kind) {
-    case 'named':
-      return clue.taskId;
-    case 'related':
-      return referralRecordedFor(db, event.roomId, clue.eventIds);
-    case 'room':
-      return onlyOpenReferral(await referralsInRoom(db, event.roomId));
-  }
-}
-
-async function referralRecordedFor(db: Queryable, roomId: string, eventIds: string[]): Promise<string | undefined> {
-  const { rows } = await db.query<RecordedDelivery>(
-    `SELECT d.event_id, d.task_id FROM matrix_deliveries d
-      WHERE d.room_id = $1 AND d.event_id = ANY($2::text[]) AND d.task_id IS NOT NULL`,
-    [roomId, eventIds],
-  );
-  return firstRecordedReferral(eventIds, rows);
-}
-
-/** The Tasks whose referrals were delivered into a room. */
-async function referralsInRoom(db: Queryable, roomId: string): Promise<Array<Task & { id: string }>> {
-  const { rows } = await db.query<{ task_id: string }>(`SELECT DISTINCT task_id FROM matrix_deliveries WHERE room_id = $1 AND part = 'message' AND task_id IS NOT NULL`, [roomId]);
-  const tasks = await Promise.all(rows.map((r) => findResource<Task & { id: string }>(db, 'Task', r.task_id)));
-  return tasks.filter((t): t is Task & { id: string } => Boolean(t));
-}
-
-/**
- * The referrals a read receipt shows as seen. A receipt in a referral's thread (MSC3771) covers
- * that referral; a receipt on the room's timeline covers every referral delivered up to the event
- * read, as the recipient's client shows the room's referrals in the order they arrived.
- */
-async function referralsRead(db: Queryable, event: ReferralRoomEvent, upTo: string): Promise<string[]> {
-  const scope = receiptScopeOf(event, upTo);
-  const { rows } = await db.query<{ task_id: string }>(
-    scope.kind === 'thread'
-      ? `SELECT task_id FROM matrix_deliveries WHERE room_id = $1 AND event_id = $2 AND task_id IS NOT NULL`
-      : `SELECT DISTINCT m.task_id FROM matrix_deliveries m
-           JOIN matrix_deliveries r ON r.room_id = m.room_id AND r.event_id = $2
-          WHERE m.room_id = $1 AND m.part = 'message' AND m.task_id IS NOT NULL AND m.delivered_at <= r.delivered_at`,
-    [event.roomId, scope.kind === 'thread' ? scope.rootEventId : scope.upTo],
-  );
-  return rows.map((r) => r.task_id);
 }
 
 /** Whether the event was already acted on; records it otherwise (in the caller's transaction). */
@@ -86,18 +34,17 @@ async function firstTimeSeen(db: Queryable, event: ReferralRoomEvent, taskId: st
   return result.rowCount === 1;
 }
 
-async function moveTask(db: Queryable, task: Task & { id: string }, statuses: Task['status'][], actor: Actor, text: string | undefined, at: Date): Promise<Task & { id: string }> {
+async function moveTask(writes: WriteContext, db: Queryable, task: Task & { id: string }, statuses: Task['status'][], actor: Actor, text: string | undefined, at: Date): Promise<Task & { id: string }> {
   let current = task;
   for (const to of statuses) {
-    const { resource, previous } = await updateResource(db, applyStatusChange(current, { to, at, by: { author: actor.author, matrixUserId: actor.matrixUserId }, text }) as Task & { id: string });
-    await applyWriteEffects(db, resource, 'Task', previous);
-    current = resource as Task & { id: string };
+    const { resource } = await updateResource(writes, db, applyStatusChange(current, { to, at, by: { author: actor.author, matrixUserId: actor.matrixUserId }, text }) as Task & { id: string });
+    current = resource;
   }
   return current;
 }
 
 /** A recipient's words that are not a command reach the requester as a FHIR Communication. */
-async function keepConversation(db: Queryable, task: Task & { id: string }, event: ReferralRoomEvent, actor: Actor, text: string, at: Date): Promise<void> {
+async function keepConversation(writes: WriteContext, db: Queryable, task: Task & { id: string }, event: ReferralRoomEvent, actor: Actor, text: string, at: Date): Promise<void> {
   const communication: Communication = {
     resourceType: 'Communication',
     identifier: [{ system: 'urn:ietf:rfc:3986', value: `matrix:roomid/${event.roomId.slice(1)}/e/${event.eventId.slice(1)}` }],
@@ -110,8 +57,7 @@ async function keepConversation(db: Queryable, task: Task & { id: string }, even
     ...(task.requester ? { recipient: [task.requester] } : {}),
     payload: [{ contentString: text }],
   };
-  const stored = await createResource(db, communication);
-  await applyWriteEffects(db, stored, 'Communication');
+  await createResource(writes, db, communication);
 }
 
 /** Who a Matrix user is in the directory: their PractitionerRole and name, if they have one. */
@@ -133,19 +79,19 @@ async function actorFor(db: Queryable, matrixUserId: string): Promise<Actor> {
  * (Task versions, Communication, the bot's answer, subscriber notifications). An event is acted
  * on once: a replay after a restart finds it recorded and changes nothing.
  */
-export function actOnReferralRoomEvent(db: Database, logger: Logger, media: RoomMedia) {
+export function actOnReferralRoomEvent(db: Database, writes: WriteContext, logger: Logger, media: RoomMedia) {
   return async (event: ReferralRoomEvent): Promise<void> => {
     const at = new Date();
     if (event.happening.kind === 'read') {
       const upTo = event.happening.upTo;
       const outcome = await inTransaction(db, async (client) => {
         const marked: string[] = [];
-        for (const taskId of await referralsRead(client, event, upTo)) {
+        for (const taskId of await referralsReadBy(client, event, upTo)) {
           const task = await readResourceForUpdate<Task & { id: string }>(client, 'Task', taskId).catch(() => undefined);
           if (!task || task.status !== 'requested' || !(await resolveMatrixRecipients(client, task.owner)).includes(event.sender)) continue;
           // A receipt for an event the user's devices could not decrypt says nothing about reading it.
           if (!(await couldRead(client, taskId, event.sender))) continue;
-          await moveTask(client, task, ['received'], await actorFor(client, event.sender), undefined, at);
+          await moveTask(writes, client, task, ['received'], await actorFor(client, event.sender), undefined, at);
           marked.push(taskId);
         }
         const result = marked.length > 0 ? `received: ${marked.map((id) => `Task/${id}`).join(', ')}` : 'nothing to do';
@@ -161,7 +107,7 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger, media: Room
     }
     let taskId: string | undefined;
     const outcome = await inTransaction(db, async (client) => {
-      taskId = await referralOf(client, event);
+      taskId = await referralOfRoomEvent(client, event);
       if (!(await firstTimeSeen(client, event, taskId))) return 'already acted on';
       if (!taskId) {
         const help = event.happening.kind === 'help';
@@ -188,7 +134,7 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger, media: Room
           // A savepoint, so a refused file is recorded as refused (and answered) without its half-stored content.
           await client.query('SAVEPOINT room_document');
           try {
-            const document = await receiveRoomDocument(client, media, task, happening, actor.role, at);
+            const document = await receiveRoomDocument(writes, client, media, task, happening, actor.role, at);
             await notice({ text: BOT_MESSAGES.document.received(happening.filename, document.id!), inReplyTo: event.eventId, status: 'success' });
             return 'document stored';
           } catch (error) {
@@ -203,8 +149,8 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger, media: Room
           await notice({ text: BOT_MESSAGES.answerHint, inReplyTo: event.eventId, status: 'success' });
           return 'help';
         case 'message':
-          if (task.status === 'requested' && isRecipient && (await couldRead(client, task.id, event.sender))) await moveTask(client, task, ['received'], actor, undefined, at);
-          await keepConversation(client, task, event, actor, happening.text, at);
+          if (task.status === 'requested' && isRecipient && (await couldRead(client, task.id, event.sender))) await moveTask(writes, client, task, ['received'], actor, undefined, at);
+          await keepConversation(writes, client, task, event, actor, happening.text, at);
           await notice({ text: '', inReplyTo: event.eventId, status: 'success' });
           return 'conversation';
         case 'action': {
@@ -215,11 +161,11 @@ export function actOnReferralRoomEvent(db: Database, logger: Logger, media: Room
           const path = pathFor(happening.action, task.status);
           if (!path) {
             // Even a refused answer shows the recipient has seen the referral.
-            if (task.status === 'requested') await moveTask(client, task, ['received'], actor, undefined, at);
+            if (task.status === 'requested') await moveTask(writes, client, task, ['received'], actor, undefined, at);
             await notice({ text: BOT_MESSAGES.refusal.answer(refusalFor(happening.action, task.status)), inReplyTo: event.eventId, status: 'error' });
             return `refused: ${happening.action} from ${task.status}`;
           }
-          await moveTask(client, task, path, actor, happening.text, at);
+          await moveTask(writes, client, task, path, actor, happening.text, at);
           await notice({ text: BOT_MESSAGES.confirmation[happening.action](actor.name, happening.text), inReplyTo: event.eventId, status: 'success' });
           return path.at(-1)!;
         }

@@ -2,12 +2,13 @@ import type { Binary, DocumentReference, Reference, Task } from 'fhir/r4.js';
 import { downloadEncryptedStream, type EncryptedFile } from '@carehub/matrix-bridge';
 import { storeContent } from '../documents/binary-content-store.js';
 import { assertAllowedContentType, tooLarge } from '../documents/content-limits.js';
-import { contentStoreDeps, describedAttachment, documentStoreSettings } from '../documents/document-store.js';
+import { describedAttachment } from '../documents/document-store.js';
 import { FhirError } from '../fhir/operation-outcome.js';
+import { createResource, updateResource } from '../fhir/resource-writer.js';
 import type { Queryable } from '../store/database.js';
-import { createResource, updateResource } from '../store/resource-store.js';
 import { randomUUID } from 'node:crypto';
-import { applyWriteEffects, ORIGIN_TAG_SYSTEM } from './write-effects.js';
+import type { WriteContext } from './write-context.js';
+import { ORIGIN_TAG_SYSTEM } from './write-effect-plan.js';
 
 export interface RoomMedia {
   homeserverUrl: string;
@@ -33,6 +34,7 @@ export const FROM_MATRIX = { system: ORIGIN_TAG_SYSTEM, code: 'matrix', display:
  * (413/415) or an integrity error for the caller to report in the room.
  */
 export async function receiveRoomDocument(
+  writes: WriteContext,
   db: Queryable,
   media: RoomMedia,
   task: Task & { id: string },
@@ -40,15 +42,15 @@ export async function receiveRoomDocument(
   author: Reference | undefined,
   at: Date,
 ): Promise<DocumentReference & { id: string }> {
-  const settings = documentStoreSettings();
+  const settings = writes.documents.settings();
   const type = assertAllowedContentType(document.mimetype, settings);
   if ((document.size ?? 0) > settings.maxSizeBytes) throw tooLarge(settings.maxSizeBytes);
   const plaintext = await downloadEncryptedStream(media.homeserverUrl, media.accessToken(), document.file);
-  const content = await storeContent(db, contentStoreDeps(), plaintext, type);
-  const binary = await createResource<Binary>(db, { resourceType: 'Binary', contentType: type, meta: { tag: [FROM_MATRIX] } }, randomUUID());
+  const content = await storeContent(db, writes.documents.contentStoreDeps(), plaintext, type);
+  const binary = await createResource<Binary>(writes, db, { resourceType: 'Binary', contentType: type, meta: { tag: [FROM_MATRIX] } }, { id: randomUUID() });
   await db.query('UPDATE binary_content SET binary_id = $2, version_id = $3 WHERE content_id = $1', [content.contentId, binary.id, Number(binary.meta!.versionId)]);
 
-  const stored = (await createResource<DocumentReference>(db, {
+  const stored = await createResource<DocumentReference>(writes, db, {
     resourceType: 'DocumentReference',
     meta: { tag: [FROM_MATRIX] },
     status: 'current',
@@ -58,14 +60,12 @@ export async function receiveRoomDocument(
     description: document.filename,
     content: [{ attachment: describedAttachment({ contentType: type, title: document.filename }, binary.id!, content) }],
     context: { related: [{ reference: `Task/${task.id}` }, ...(task.focus ? [task.focus] : [])] },
-  })) as DocumentReference & { id: string };
-  await applyWriteEffects(db, stored, 'DocumentReference');
+  });
 
-  const { resource, previous } = await updateResource(db, {
+  await updateResource(writes, db, {
     ...task,
     output: [...(task.output ?? []), { type: { text: 'Document from the recipient' }, valueReference: { reference: `DocumentReference/${stored.id}`, display: document.filename } }],
   });
-  await applyWriteEffects(db, resource, 'Task', previous);
   return stored;
 }
 

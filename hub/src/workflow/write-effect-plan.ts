@@ -6,9 +6,9 @@ import { FINISHED_STATUSES } from './task-transitions.js';
 import { carehubCodeSystemUrl } from '@carehub/fhir-profiles';
 
 /**
- * One thing a stored write sets in motion, in the order `applyWriteEffects` runs them. What
- * follows from the write alone is decided here; what needs the database (does the referral's
- * focus exist, which Subscriptions match) is left to the step.
+ * One thing a stored write sets in motion, in the order the resource writer
+ * (fhir/resource-writer.ts) runs them. What follows from the write alone is decided here; what
+ * needs the database (does the referral's focus exist, which Subscriptions match) is left to the step.
  */
 export type WriteEffect =
   /** Refuse a Subscription the hub cannot serve (channel, criteria, endpoint). */

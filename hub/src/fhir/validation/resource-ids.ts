@@ -12,7 +12,7 @@ function idIssue(id: unknown, path: string): OperationOutcomeIssue {
  * Parameters) match the FHIR id pattern (FHIR R4 datatypes.html#id): a resource stored under
  * another id could not be read back by URL. The one id this never sees is that of an update of a
  * resource an earlier hub stored under a refused id: the write path sets it aside, having found it
- * stored (write-resources.ts parseUpdate; decision 0003).
+ * stored (incoming-resource.ts parseUpdate; decision 0003).
  */
 export const resourceIdCheck: JsonCheck = (resource, issues) => {
   if (resource.id !== undefined && !isFhirId(resource.id)) issues.push(idIssue(resource.id, `${resource.resourceType}.id`));

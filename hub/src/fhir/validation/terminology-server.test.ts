@@ -1,11 +1,12 @@
 import nock from 'nock';
 import type { Condition, OperationOutcome, Parameters, Resource } from 'fhir/r4.js';
 import { FhirError } from '../operation-outcome.js';
-import { assertValidResource, loadFhirDefinitions } from '../resource-validator.js';
+import { Validator } from '../resource-validator.js';
 import { assertCodesKnownToTerminologyServer, TerminologyServer } from './terminology-server.js';
 
 // The terminology server is an outside system: nock stands in for it.
 const TX = 'https://tx.example.org';
+const validator = new Validator();
 
 const verdict = (result: boolean, message?: string): Parameters => ({
   resourceType: 'Parameters',
@@ -19,12 +20,11 @@ function condition(...codes: string[]): Condition {
     code: { coding: codes.map((code) => ({ system: 'http://snomed.info/sct', code })) },
   };
   // Validation finds the codes it cannot check; the terminology step asks about those.
-  assertValidResource(resource);
+  validator.assertValidResource(resource);
   return resource;
 }
 
 beforeAll(() => {
-  loadFhirDefinitions();
   nock.disableNetConnect();
 });
 afterEach(() => nock.cleanAll());
@@ -93,7 +93,7 @@ test('a code of a required binding is asked of its value set', async () => {
     population: { reference: 'EvidenceVariable/p' },
     riskEstimate: { unitOfMeasure: { coding: [{ system: 'http://unitsofmeasure.org', code: 'mg' }] } },
   } as unknown as Resource;
-  assertValidResource(synthesis);
+  validator.assertValidResource(synthesis);
   const asked = nock(TX)
     .get('/fhir/ValueSet/$validate-code')
     .query({ url: 'http://hl7.org/fhir/ValueSet/ucum-units', valueSetVersion: '4.0.1', system: 'http://unitsofmeasure.org', code: 'mg' })

@@ -1,7 +1,7 @@
 import type { Task } from 'fhir/r4.js';
 import type { ReferralRoomEvent } from '@carehub/matrix-bridge';
 import { referencedId } from '../fhir/references.js';
-import { FINISHED_STATUSES } from './task-transitions.js';
+import { FINISHED_STATUSES } from '../workflow/task-transitions.js';
 
 /**
  * Where the answer to "which referral is this member's event about" is found: in the bot's event
