@@ -81,6 +81,9 @@ test("a document added to a referral's Task.input goes to that referral", () => 
 test('a Subscription is only checked: it is nothing anyone subscribes to', () => {
   const subscription = { resourceType: 'Subscription', id: 'sub1', status: 'requested', reason: 'x', criteria: 'Task?status=accepted', channel: { type: 'rest-hook' } } as const;
   expect(writeEffectsOf(subscription)).toEqual([{ kind: 'check-subscription' }]);
+  // Switched off (by the hub after failures, or by its owner), it calls nobody: nothing to check.
+  expect(writeEffectsOf({ ...subscription, status: 'error' })).toEqual([]);
+  expect(writeEffectsOf({ ...subscription, status: 'off' })).toEqual([]);
 });
 
 test('directory writes set nothing in motion', () => {

@@ -1,4 +1,4 @@
-import type { DocumentReference, Reference, Resource, ServiceRequest, Task } from 'fhir/r4.js';
+import type { DocumentReference, Reference, Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
 import { BOT_MESSAGES } from '@carehub/matrix-bridge';
 import type { OutboxTopics } from '../store/outbox.js';
 import { SUBSCRIBABLE_TYPES } from '../subscriptions/subscription-criteria.js';
@@ -81,8 +81,13 @@ export function isOnlyMetaChange(stored: Resource, previous: Resource | undefine
 
 /** What a stored write of `stored` (over `previous`, for an update) sets in motion, in order. */
 export function writeEffectsOf(stored: Resource & { id: string }, previous?: Resource): WriteEffect[] {
-  // A Subscription is checked, and is nothing anyone subscribes to.
-  if (stored.resourceType === 'Subscription') return [{ kind: 'check-subscription' }];
+  // A Subscription is checked, and is nothing anyone subscribes to. One switched off (by its
+  // owner, or by the hub when its endpoint keeps failing) calls nobody, so it needs no check:
+  // the hub must be able to mark it "error" even after the allowed hosts changed.
+  if (stored.resourceType === 'Subscription') {
+    const status = (stored as Subscription).status;
+    return status === 'off' || status === 'error' ? [] : [{ kind: 'check-subscription' }];
+  }
   const effects: WriteEffect[] = [];
   if (stored.resourceType === 'Task') {
     effects.push({ kind: 'check-task-transition' }, { kind: 'route-referral' });
