@@ -1,4 +1,4 @@
-import type { DocumentReference, Resource, ServiceRequest, Task } from 'fhir/r4.js';
+import type { DocumentReference, Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
 import { isOnlyMetaChange, isOpenReferral, ORIGIN_TAG_SYSTEM, writeEffectsOf } from './write-effect-plan.js';
 
 type Stored<T extends Resource> = T & { id: string };
@@ -82,8 +82,8 @@ test('a Subscription is only checked: it is nothing anyone subscribes to', () =>
   const subscription = { resourceType: 'Subscription', id: 'sub1', status: 'requested', reason: 'x', criteria: 'Task?status=accepted', channel: { type: 'rest-hook' } } as const;
   expect(writeEffectsOf(subscription)).toEqual([{ kind: 'check-subscription' }]);
   // Switched off (by the hub after failures, or by its owner), it calls nobody: nothing to check.
-  expect(writeEffectsOf({ ...subscription, status: 'error' })).toEqual([]);
-  expect(writeEffectsOf({ ...subscription, status: 'off' })).toEqual([]);
+  expect(writeEffectsOf({ ...subscription, status: 'error' } as Stored<Subscription>)).toEqual([]);
+  expect(writeEffectsOf({ ...subscription, status: 'off' } as Stored<Subscription>)).toEqual([]);
 });
 
 test('directory writes set nothing in motion', () => {
