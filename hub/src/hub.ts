@@ -4,12 +4,12 @@ import type { Server } from 'node:http';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { type BotClient, KeyShareLedger, ReferralRoomEvents, ReferralRooms, startBotClient } from '@carehub/matrix-bridge';
+import { type BotClient, KeyShareLedger, ReferralRooms, referralRoomKind, RoomEvents, RoomSender, startBotClient } from '@carehub/matrix-bridge';
 import { ReadabilityWatch } from './delivery/readability-watch.js';
 import type { CareHubConfig } from './config/config-schema.js';
 import { matrixDeliveryProcessor } from './delivery/matrix-delivery-worker.js';
 import { deliverSubscriptionNotification } from './subscriptions/deliver-notification.js';
-import { actOnReferralRoomEvent } from './workflow/act-on-room-event.js';
+import { referralRoomHandlers } from './workflow/act-on-room-event.js';
 import { DocumentStore } from './documents/document-store.js';
 import { PgpWorkers } from './documents/pgp-stream.js';
 import { reencryptContent } from './documents/reencrypt-content.js';
@@ -140,7 +140,8 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
       });
 
     let bot: BotClient | undefined;
-    let roomEvents: ReferralRoomEvents | undefined;
+    let roomEvents: RoomEvents | undefined;
+    let sender: RoomSender | undefined;
     if (config.roles.includes('delivery')) {
       const writes = writeContext();
       const ledger = new KeyShareLedger(logger.child({ component: 'matrix-bot' }));
@@ -160,18 +161,22 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         // Listening before the first sync: the start-up replay of recent events is how answers
         // sent while the hub was down are acted on.
         beforeSync: (client) => {
-          roomEvents = new ReferralRoomEvents(
-            client,
-            actOnReferralRoomEvent(db, writes, logger.child({ component: 'room-events' }), { homeserverUrl: config.matrix.homeserverUrl, accessToken: () => client.getAccessToken()! }),
-            logger.child({ component: 'room-events' }),
-          );
+          const roomSender = new RoomSender(client, { keySharing: config.matrix.keySharing, ledger });
+          sender = roomSender;
+          // The room kinds the bot knows, each with what the hub does with its events.
+          const media = { homeserverUrl: config.matrix.homeserverUrl, accessToken: () => roomSender.accessToken };
+          const kinds = [referralRoomKind(referralRoomHandlers(db, writes, logger.child({ component: 'room-events' }), media))];
+          roomEvents = new RoomEvents(client, kinds, logger.child({ component: 'room-events' }));
           roomEvents.start();
         },
       });
       stops.push(() => bot!.stop());
       stops.push(() => roomEvents?.stop() ?? Promise.resolve());
-      const rooms = new ReferralRooms(bot.client, config.matrix.serverName, { keySharing: config.matrix.keySharing, ledger });
-      const readability = new ReadabilityWatch(db, rooms, logger.child({ component: 'readability' }), config.matrix.readabilityCheckSeconds * 1000);
+      // Every joined room is in the sync now (startBotClient waits for them): find each one's kind.
+      roomEvents?.recogniseRooms();
+      if (!sender) throw new Error('the bot started without calling beforeSync');
+      const rooms = new ReferralRooms(bot.client, config.matrix.serverName, sender);
+      const readability = new ReadabilityWatch(db, sender, logger.child({ component: 'readability' }), config.matrix.readabilityCheckSeconds * 1000);
       readability.start();
       stops.push(() => readability.stop());
       const connection = workerConnection(config);
@@ -183,7 +188,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         stalledInterval: config.delivery.lockDurationMs,
         settings: { backoffStrategy: cappedExponentialBackoff(config.delivery.backoffMs, config.delivery.maxBackoffMs) },
       };
-      const matrixWorker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], matrixDeliveryProcessor({ db, writes, rooms, logger, homeserverUrl: config.matrix.homeserverUrl }), {
+      const matrixWorker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], matrixDeliveryProcessor({ db, writes, rooms, sender, logger, homeserverUrl: config.matrix.homeserverUrl }), {
         ...workerOptions,
         concurrency: config.delivery.concurrency,
       });

@@ -65,7 +65,7 @@ const isRoomEventSend = (input: Parameters<typeof fetch>[0], init: RequestInit |
  * then lose only work the homeserver never saw, never an Olm ratchet step it did.
  *
  * Room event sends are the exception: what a crash can lose there is the last steps of a room's
- * outbound Megolm session, which ReferralRooms makes harmless by starting a new session in each
+ * outbound Megolm session, which RoomSender makes harmless by starting a new session in each
  * room before its first send in this process (docs/decisions/0010).
  */
 function durableFetch(deviceStore: BotDeviceStore, observe?: BotClientOptions['observeRequest']): typeof fetch {

@@ -1,13 +1,18 @@
 // The matrix-bridge's front door: everything that speaks Matrix, as the hub (and ops/, test/)
 // may use it. Other packages import '@carehub/matrix-bridge', never a file under src/.
 
-// The bot's Matrix client and device, and the rooms it delivers referrals into.
+// The bot's Matrix client and device, what it sends with, and the rooms it delivers referrals into.
 export { startBotClient, type BotClient, type BotClientOptions } from './bot-client.js';
-export { ReferralRooms, type Audience, type DeviceReach } from './referral-rooms.js';
+export { RoomSender, type Audience, type DeviceReach } from './room-sender.js';
+export { ReferralRooms } from './referral-rooms.js';
 export { KeyShareLedger } from './key-share-ledger.js';
 
-// Events coming back from the rooms.
-export { ReferralRoomEvents, type ReferralRoomEvent } from './referral-room-events.js';
+// Room kinds: what marks a room, the events it wants and what is done with each (docs/architecture.md, Rooms).
+export type { MembershipPolicy, PowerLevels, ReadReceipt, RoomEventBase, RoomEventHandlers, RoomKind } from './room-kind.js';
+export { referralRoomKind, type ReferralRoomEvent, type ReferralRoomHandlers, type ReferralsRoomState } from './referral-room-kind.js';
+
+// Events coming back from the rooms, handed to each room's kind.
+export { RoomEvents } from './room-events.js';
 export type { AnswerAction, ReferralAnswer } from './referral-answer.js';
 
 // Rendering what the bot posts: referrals, their edits and re-sends, notices; every text it says.

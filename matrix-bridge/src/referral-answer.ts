@@ -16,7 +16,8 @@ export type ReferralAnswer =
   /** Edits, redactions, notices and other events that are not answers. */
   | { kind: 'ignored' };
 
-const WORDS: Record<string, AnswerAction | 'help'> = {
+/** The referral room's commands: each word (or emoji) a recipient may answer with, and what it means. */
+export const ANSWER_WORDS: Readonly<Record<string, AnswerAction | 'help'>> = {
   accept: 'accept',
   accepted: 'accept',
   '✅': 'accept',
@@ -51,11 +52,11 @@ export function parseAnswerText(body: string): ReferralAnswer {
   // "/accept", "!decline: no capacity", "❌ no capacity", "Done - follow-up booked"
   const match = /^[/!]?\s*([^\s:.,;!-]+|[✅✔❌]\uFE0F?)\s*[:.,;!-]?\s*([\s\S]*)$/u.exec(text);
   const word = match ? normalise(match[1]!).toLowerCase() : '';
-  const meaning = WORDS[word] ?? (word.length > 1 && WORDS[normalise([...word][0]!)]) ?? undefined;
+  const meaning = ANSWER_WORDS[word] ?? (word.length > 1 && ANSWER_WORDS[normalise([...word][0]!)]) ?? undefined;
   if (!match || !meaning) return text ? { kind: 'message', text } : { kind: 'ignored' };
   if (meaning === 'help') return { kind: 'help' };
   // "✅Thanks" (no space) keeps what follows the emoji as the text.
-  const rest = (WORDS[word] ? match[2]! : `${[...match[1]!].slice(1).join('')} ${match[2]!}`).trim();
+  const rest = (ANSWER_WORDS[word] ? match[2]! : `${[...match[1]!].slice(1).join('')} ${match[2]!}`).trim();
   return rest ? { kind: 'action', action: meaning, text: rest } : { kind: 'action', action: meaning };
 }
 
@@ -63,7 +64,7 @@ export function parseAnswerText(body: string): ReferralAnswer {
 export function parseAnswerEvent(type: string, content: Record<string, unknown>): ReferralAnswer {
   const relation = content['m.relates_to'] as { rel_type?: string; key?: string } | undefined;
   if (type === 'm.reaction') {
-    const meaning = WORDS[normalise(relation?.key ?? '')];
+    const meaning = ANSWER_WORDS[normalise(relation?.key ?? '')];
     return meaning === 'accept' || meaning === 'decline' ? { kind: 'action', action: meaning } : { kind: 'ignored' };
   }
   if (type !== 'm.room.message') return { kind: 'ignored' };

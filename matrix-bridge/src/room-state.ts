@@ -6,22 +6,6 @@
 export const CAREHUB_ROOM_STATE = 'org.carehub.room';
 
 /**
- * A room for the referrals between one sender and one recipient: every referral a requester
- * sends to a recipient (a PractitionerRole, Organization or HealthcareService) is a thread in it.
- */
-export interface ReferralsRoomState {
-  kind: 'referrals';
-  /** The Task.requester reference ("Organization/<id>", "PractitionerRole/<id>"), if the Task names one. */
-  requester?: string;
-  /** The Task.owner reference: whose members the room holds. */
-  owner: string;
-}
-/** The state of a room, if it is a CareHub referrals room (undefined for any other room the bot is in). */
-export function asReferralsRoomState(content: Record<string, unknown> | undefined): ReferralsRoomState | undefined {
-  return content && content['kind'] === 'referrals' && typeof content['owner'] === 'string' ? (content as unknown as ReferralsRoomState) : undefined;
-}
-
-/**
  * The relation that puts an event into a referral's thread (spec v1.4 threads). `inReplyTo`
  * makes it a reply within the thread; without it, clients that do not show threads see it as a
  * reply to the referral itself (the spec's fallback).

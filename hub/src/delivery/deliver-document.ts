@@ -21,7 +21,7 @@ const EXTENSION_FOR: Record<string, string> = {
  * storage and re-encrypted for Matrix as it streams (never whole in memory, never on disk in
  * plaintext), uploaded, and announced with its title and DocumentReference.
  */
-export function deliverDocument({ db, writes, rooms, homeserverUrl, logger }: MatrixDeliveryDeps & { homeserverUrl: string }) {
+export function deliverDocument({ db, writes, sender, homeserverUrl, logger }: MatrixDeliveryDeps & { homeserverUrl: string }) {
   return async (job: Job<OutboxJobData<'document.deliver'>>): Promise<string> => {
     const { outboxId, taskId, documentReferenceId } = job.data;
     const delivery = await referralRoomFor(db, outboxId, taskId);
@@ -34,12 +34,12 @@ export function deliverDocument({ db, writes, rooms, homeserverUrl, logger }: Ma
 
     const title = attachment.title ?? document.description ?? document.type?.text ?? 'Document';
     const filename = /\.[a-z]+$/i.test(title) ? title : `${title}.${EXTENSION_FOR[content.contentType] ?? 'bin'}`;
-    const file = await uploadEncryptedStream(homeserverUrl, rooms.accessToken, decryptContent(db, writes.documents.crypto(), content), {
+    const file = await uploadEncryptedStream(homeserverUrl, sender.accessToken, decryptContent(db, writes.documents.crypto(), content), {
       filename,
       mimetype: content.contentType,
       size: content.size,
     });
-    const eventId = await rooms.sendEncrypted(
+    const eventId = await sender.sendEncrypted(
       delivery.roomId,
       EventType.RoomMessage,
       {

@@ -13,7 +13,7 @@ import { sendReferralEvents } from './send-referral.js';
  * edited. Rendered from the current version when the job runs: several quick edits end in the
  * latest one either way.
  */
-export function deliverReferralEdit({ db, rooms, logger }: MatrixDeliveryDeps) {
+export function deliverReferralEdit({ db, sender, logger }: MatrixDeliveryDeps) {
   return async (job: Job<OutboxJobData<'referral.edit'>>): Promise<string> => {
     const { outboxId, taskId } = job.data;
     const delivery = await referralRoomFor(db, outboxId, taskId);
@@ -24,7 +24,7 @@ export function deliverReferralEdit({ db, rooms, logger }: MatrixDeliveryDeps) {
 
     const rendered = await renderReferralFor(db, task, request, 'updated');
     const edit = renderReferralEdit(delivery.messageEventId, rendered.content);
-    const sent = await sendReferralEvents(rooms, { roomId: delivery.roomId, outboxId, part: 'edit', threadRoot: delivery.messageEventId }, rendered, edit);
+    const sent = await sendReferralEvents(sender, { roomId: delivery.roomId, outboxId, part: 'edit', threadRoot: delivery.messageEventId }, rendered, edit);
     await completeWithSentEvents(db, outboxId, sent);
     logger.info({ outboxId, taskId, eventId: sent[0]!.eventId }, 'referral edit shown in the room');
     return sent[0]!.eventId;

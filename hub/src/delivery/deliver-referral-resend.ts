@@ -22,7 +22,7 @@ import { markTaskReadable } from './task-delivery-status.js';
  * like the referral's own; once readable, the recipient no longer waits and the Task's
  * businessStatus says "Delivered".
  */
-export function deliverReferralResend({ db, writes, rooms, logger }: MatrixDeliveryDeps) {
+export function deliverReferralResend({ db, writes, sender, logger }: MatrixDeliveryDeps) {
   return async (job: Job<OutboxJobData<'referral.resend'>>): Promise<string> => {
     const { outboxId, taskId, userId } = job.data;
     const delivery = await referralRoomFor(db, outboxId, taskId);
@@ -40,8 +40,8 @@ export function deliverReferralResend({ db, writes, rooms, logger }: MatrixDeliv
     const rendered = await renderReferralFor(db, task, request, 'resent');
     const content = renderReferralResend(delivery.messageEventId, rendered.content);
     const audience = { kind: 'only' as const, userIds: [userId] };
-    const sent = await sendReferralEvents(rooms, { roomId: delivery.roomId, outboxId, part: 'resend', threadRoot: delivery.messageEventId }, rendered, content, audience);
-    const reach = await rooms.reachOf(delivery.roomId, matrixTxnIdFor(outboxId, 'resend'), [userId]);
+    const sent = await sendReferralEvents(sender, { roomId: delivery.roomId, outboxId, part: 'resend', threadRoot: delivery.messageEventId }, rendered, content, audience);
+    const reach = await sender.reachOf(delivery.roomId, matrixTxnIdFor(outboxId, 'resend'), [userId]);
     const readable = reach.some((d) => d.readable);
     await completeWithSentEvents(db, outboxId, sent, async (client) => {
       await recordReach(client, taskId, sent[0]!.eventId, reach);

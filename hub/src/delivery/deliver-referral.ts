@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Task } from 'fhir/r4.js';
 import type { Logger } from 'pino';
-import { type ReferralRooms, renderUnreadableNotice, STATUS_REQUEST_KEY } from '@carehub/matrix-bridge';
+import { type ReferralRooms, type RoomSender, renderUnreadableNotice, STATUS_REQUEST_KEY } from '@carehub/matrix-bridge';
 import type { OutboxJobData } from '../queue/queues.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import type { Database } from '../store/database.js';
@@ -20,7 +20,10 @@ export interface MatrixDeliveryDeps {
   db: Database;
   /** The document store and the rest of what the hub's own writes need (startHub). */
   writes: WriteContext;
+  /** Settles the pair's room (creates it, sets its members). */
   rooms: ReferralRooms;
+  /** Sends and uploads into rooms, and tells which devices got an event's key. */
+  sender: RoomSender;
   logger: Logger;
 }
 
@@ -40,7 +43,7 @@ const NOT_TO_DELIVER = new Set<Task['status']>(['cancelled', 'entered-in-error']
  * row is skipped, the room is found by alias, and the homeserver answers a repeated send (same
  * transaction id) with the first event.
  */
-export function deliverReferral({ db, writes, rooms, logger }: MatrixDeliveryDeps) {
+export function deliverReferral({ db, writes, rooms, sender, logger }: MatrixDeliveryDeps) {
   return async (job: Job<OutboxJobData<'referral.deliver'>>): Promise<string> => {
     const { outboxId, taskId } = job.data;
     if (!(await isOutboxRowOpen(db, outboxId))) return 'already delivered';
@@ -59,10 +62,10 @@ export function deliverReferral({ db, writes, rooms, logger }: MatrixDeliveryDep
     const requester = (task.requester ?? request.requester)?.reference;
     const rendered = await renderReferralFor(db, task, request);
     const roomId = await rooms.ensureRoom({ kind: 'referrals', ...(requester ? { requester } : {}), owner: task.owner!.reference! }, recipients, requester ? rendered.view.requester : undefined);
-    const message = { ...rendered.content, [STATUS_REQUEST_KEY]: { from_device: rooms.deviceId, lifetime: STATUS_REQUEST_LIFETIME_MS } };
-    const sent = await sendReferralEvents(rooms, { roomId, outboxId, part: 'message' }, rendered, message);
+    const message = { ...rendered.content, [STATUS_REQUEST_KEY]: { from_device: sender.deviceId, lifetime: STATUS_REQUEST_LIFETIME_MS } };
+    const sent = await sendReferralEvents(sender, { roomId, outboxId, part: 'message' }, rendered, message);
     const messageEventId = sent[0]!.eventId;
-    const reach = await rooms.reachOf(roomId, matrixTxnIdFor(outboxId), recipients);
+    const reach = await sender.reachOf(roomId, matrixTxnIdFor(outboxId), recipients);
     const waiting = usersWithoutReadableDevice(recipients, reach);
     await completeWithSentEvents(db, outboxId, sent, async (client) => {
       await recordReach(client, taskId, messageEventId, reach);

@@ -22,7 +22,7 @@ async function referralLine(db: Queryable, taskId: string): Promise<string | und
  * referral), plus, when the notice answers a recipient's event, the hub's processing status for
  * that event. A notice for every device (no patient data, no referral named) goes to the room.
  */
-export function deliverRoomNotice({ db, rooms, logger }: MatrixDeliveryDeps) {
+export function deliverRoomNotice({ db, sender, logger }: MatrixDeliveryDeps) {
   return async (job: Job<OutboxJobData<'room.notice'>>): Promise<string> => {
     const { outboxId, notice } = job.data;
     const taskId = 'taskId' in job.data ? job.data.taskId : undefined;
@@ -45,12 +45,12 @@ export function deliverRoomNotice({ db, rooms, logger }: MatrixDeliveryDeps) {
       const inReplyTo = notice.replyTo === 'referral' ? threadRoot : notice.inReplyTo;
       const content = renderNotice(text, { threadRoot, inReplyTo });
       const audience = notice.everyDevice ? { kind: 'every-device' as const } : undefined;
-      const eventId = await rooms.sendEncrypted(roomId, EventType.RoomMessage, content, matrixTxnIdFor(outboxId, 'notice'), audience);
+      const eventId = await sender.sendEncrypted(roomId, EventType.RoomMessage, content, matrixTxnIdFor(outboxId, 'notice'), audience);
       sent.push({ part: 'notice', roomId, eventId });
     }
     if (notice.status && notice.inReplyTo) {
-      const status = renderProcessingStatus(notice.inReplyTo, rooms.deviceId, notice.status, notice.status === 'error' ? notice.text : undefined);
-      sent.push({ part: 'status', roomId, eventId: await rooms.sendEncrypted(roomId, status.type, status.content, matrixTxnIdFor(outboxId, 'status')) });
+      const status = renderProcessingStatus(notice.inReplyTo, sender.deviceId, notice.status, notice.status === 'error' ? notice.text : undefined);
+      sent.push({ part: 'status', roomId, eventId: await sender.sendEncrypted(roomId, status.type, status.content, matrixTxnIdFor(outboxId, 'status')) });
     }
     await completeWithSentEvents(db, outboxId, sent);
     logger.debug({ outboxId, taskId, roomId }, 'room notice sent');

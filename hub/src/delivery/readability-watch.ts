@@ -1,6 +1,6 @@
 import type { Task } from 'fhir/r4.js';
 import type { Logger } from 'pino';
-import type { ReferralRooms } from '@carehub/matrix-bridge';
+import type { RoomSender } from '@carehub/matrix-bridge';
 import { inTransaction, type Database } from '../store/database.js';
 import { addOutboxRow } from '../store/outbox.js';
 import { findResource } from '../store/resource-store.js';
@@ -23,13 +23,13 @@ export class ReadabilityWatch {
 
   constructor(
     private readonly db: Database,
-    private readonly rooms: ReferralRooms,
+    private readonly sender: RoomSender,
     private readonly logger: Logger,
     private readonly intervalMs: number,
   ) {}
 
   start(): void {
-    this.unsubscribe = this.rooms.onDeviceChange((userIds) => this.check(userIds));
+    this.unsubscribe = this.sender.onDeviceChange((userIds) => this.check(userIds));
     this.timer = setInterval(() => this.check(), this.intervalMs);
     this.timer.unref();
     this.check();
@@ -51,7 +51,7 @@ export class ReadabilityWatch {
   private async look(userIds: string[] | undefined): Promise<void> {
     const waiting = await waitingReaders(this.db, userIds);
     if (waiting.length === 0) return;
-    const devices = await this.rooms.devicesOf([...new Set(waiting.map((w) => w.userId))]);
+    const devices = await this.sender.devicesOf([...new Set(waiting.map((w) => w.userId))]);
     for (const reader of waiting) {
       const task = await findResource<Task>(this.db, 'Task', reader.taskId);
       if (!task || FINISHED_STATUSES.has(task.status)) {

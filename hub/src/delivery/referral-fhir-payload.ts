@@ -1,5 +1,5 @@
 import type { Bundle, Patient, ServiceRequest, Task } from 'fhir/r4.js';
-import { type FileMessageContent, type ReferralMessageContent, type ReferralRooms, type ReferralView, renderReferralMessage } from '@carehub/matrix-bridge';
+import { type FileMessageContent, type ReferralMessageContent, type ReferralView, type RoomSender, renderReferralMessage } from '@carehub/matrix-bridge';
 import type { Queryable } from '../store/database.js';
 import { buildReferralView, findPatientOf } from './referral-view.js';
 
@@ -48,6 +48,6 @@ export async function renderReferralFor(
 }
 
 /** Uploads the FHIR of a referral too large to carry it inline (encrypted); the m.file content for its thread. */
-export function uploadReferralFhir(rooms: ReferralRooms, rendered: RenderedReferral): Promise<FileMessageContent> {
-  return rooms.uploadEncryptedFile(Buffer.from(JSON.stringify(rendered.bundle)), { filename: `referral-${rendered.view.taskId}.fhir.json`, mimetype: FHIR_JSON });
+export function uploadReferralFhir(sender: RoomSender, rendered: RenderedReferral): Promise<FileMessageContent> {
+  return sender.uploadEncryptedFile(Buffer.from(JSON.stringify(rendered.bundle)), { filename: `referral-${rendered.view.taskId}.fhir.json`, mimetype: FHIR_JSON });
 }

@@ -1,5 +1,5 @@
 import { EventType } from 'matrix-js-sdk';
-import { type Audience, fhirGoesInThread, type ReferralRooms, renderReferralFhirFile } from '@carehub/matrix-bridge';
+import { type Audience, fhirGoesInThread, renderReferralFhirFile, type RoomSender } from '@carehub/matrix-bridge';
 import { matrixTxnIdFor, type SentEvent } from './referral-delivery-record.js';
 import { REFERRAL_PAYLOAD_STRUCTURE, uploadReferralFhir, type RenderedReferral } from './referral-fhir-payload.js';
 
@@ -9,18 +9,18 @@ import { REFERRAL_PAYLOAD_STRUCTURE, uploadReferralFhir, type RenderedReferral }
  * usual referral is one event.
  */
 export async function sendReferralEvents(
-  rooms: ReferralRooms,
+  sender: RoomSender,
   where: { roomId: string; outboxId: string; part: string; threadRoot?: string },
   rendered: RenderedReferral,
   content: object,
   audience?: Audience,
 ): Promise<SentEvent[]> {
   const { roomId, outboxId, part } = where;
-  const eventId = await rooms.sendEncrypted(roomId, EventType.RoomMessage, content, matrixTxnIdFor(outboxId, part), audience);
+  const eventId = await sender.sendEncrypted(roomId, EventType.RoomMessage, content, matrixTxnIdFor(outboxId, part), audience);
   const sent: SentEvent[] = [{ part, roomId, eventId }];
   if (fhirGoesInThread(rendered.content)) {
-    const file = renderReferralFhirFile(rendered.view, await uploadReferralFhir(rooms, rendered), REFERRAL_PAYLOAD_STRUCTURE, where.threadRoot ?? eventId);
-    sent.push({ part: `${part}-fhir`, roomId, eventId: await rooms.sendEncrypted(roomId, EventType.RoomMessage, file, matrixTxnIdFor(outboxId, `${part}-fhir`), audience) });
+    const file = renderReferralFhirFile(rendered.view, await uploadReferralFhir(sender, rendered), REFERRAL_PAYLOAD_STRUCTURE, where.threadRoot ?? eventId);
+    sent.push({ part: `${part}-fhir`, roomId, eventId: await sender.sendEncrypted(roomId, EventType.RoomMessage, file, matrixTxnIdFor(outboxId, `${part}-fhir`), audience) });
   }
   return sent;
 }

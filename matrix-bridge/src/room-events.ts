@@ -1,30 +1,8 @@
-import { MatrixEventEvent, RoomEvent, type MatrixClient, type MatrixEvent, type Room } from 'matrix-js-sdk';
+import { MatrixEventEvent, RoomEvent, RoomStateEvent, type MatrixClient, type MatrixEvent, type Room, type RoomState } from 'matrix-js-sdk';
 import { DecryptionFailureCode } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import type { Logger } from 'pino';
-import { parseAnswerEvent, type ReferralAnswer } from './referral-answer.js';
-import { asReferralsRoomState, CAREHUB_DOCUMENT_KEY, CAREHUB_MESSAGE_KEY, CAREHUB_ROOM_STATE, type ReferralsRoomState } from './room-state.js';
-
-/** Something a member did in a CareHub room that the hub may have to act on. */
-export interface ReferralRoomEvent {
-  roomId: string;
-  /** The Matrix event id; for a read receipt, a stable id of that user's first receipt in the room. */
-  eventId: string;
-  sender: string;
-  /** The Matrix event type (`m.room.message`, `m.reaction`; `m.receipt` for a read receipt). */
-  eventType: string;
-  /**
-   * The events this one is about, which tie it to a referral: its thread's root, the event it
-   * replies or reacts to (and, one step on, what that event is about). For a read receipt, the
-   * event read and its thread's root.
-   */
-  relatesTo: string[];
-  /**
-   * "Task/<id>" of the referral, when one of those events is the bot's own and says so in its
-   * (encrypted) content: known from the room itself, even before the hub has recorded the send.
-   */
-  referral?: string;
-  happening: ReferralAnswer | { kind: 'read'; /** the event the receipt marks as read */ upTo: string };
-}
+import type { AnyRoomKind, KindEvent, ReadReceipt } from './room-kind.js';
+import { CAREHUB_ROOM_STATE } from './room-state.js';
 
 /** The events a content's m.relates_to points at: thread root, then reply, reaction or reference target. */
 export function relatedEventIds(content: Record<string, unknown>): string[] {
@@ -34,19 +12,34 @@ export function relatedEventIds(content: Record<string, unknown>): string[] {
   return [...new Set(ids.filter((id): id is string => typeof id === 'string'))];
 }
 
-export type ReferralRoomEventHandler = (event: ReferralRoomEvent) => Promise<void>;
+/** A room's kind, and its state as that kind read it. */
+interface KnownRoom {
+  kind: AnyRoomKind;
+  state: unknown;
+}
+
+/** The kind (of `kinds`) whose state event `content` is, with that state; undefined if none claims it. */
+export function kindOfRoomState(kinds: readonly AnyRoomKind[], content: Record<string, unknown> | undefined): KnownRoom | undefined {
+  for (const kind of kinds) {
+    const state = kind.stateOf(content);
+    if (state !== undefined) return { kind, state };
+  }
+  return undefined;
+}
 
 const DECRYPTION_WAIT_MS = 60_000;
 const RETRY_DELAYS_MS = [500, 2000, 5000, 15_000, 30_000];
 
 /**
- * Feeds what members do in CareHub rooms (messages, reactions, read receipts) to the hub, one
- * room at a time and in timeline order. Rooms are recognised by their own `org.carehub.room`
- * state, so nothing about them has to be remembered across restarts: at start-up the sync
- * replays each room's recent events, and the handler (idempotent by event id) acts on what it
- * missed while the hub was down.
+ * Feeds what members do in CareHub rooms (messages, reactions, read receipts) to the handlers of
+ * each room's kind, one room at a time and in timeline order. A room's kind is found from its own
+ * `org.carehub.room` state, so nothing about rooms has to be remembered across restarts: at
+ * start-up the sync replays each room's recent events, and the handlers (idempotent by event id)
+ * act on what they missed while the hub was down.
  */
-export class ReferralRoomEvents {
+export class RoomEvents {
+  /** Each CareHub room's kind, by room id: built from room state after the first sync, kept current by state events. */
+  private readonly rooms = new Map<string, KnownRoom>();
   private readonly perRoom = new Map<string, Promise<void>>();
   private stopped = false;
   /** Ends waits (for keys, before a retry) at shutdown; unfinished events are replayed at the next start. */
@@ -54,13 +47,14 @@ export class ReferralRoomEvents {
 
   constructor(
     private readonly bot: MatrixClient,
-    private readonly handle: ReferralRoomEventHandler,
+    private readonly kinds: readonly AnyRoomKind[],
     private readonly logger: Logger,
   ) {}
 
   start(): void {
     this.bot.on(RoomEvent.Timeline, this.onTimeline);
     this.bot.on(RoomEvent.Receipt, this.onReceipt);
+    this.bot.on(RoomStateEvent.Events, this.onState);
   }
 
   async stop(): Promise<void> {
@@ -68,12 +62,46 @@ export class ReferralRoomEvents {
     this.stopping.abort();
     this.bot.off(RoomEvent.Timeline, this.onTimeline);
     this.bot.off(RoomEvent.Receipt, this.onReceipt);
+    this.bot.off(RoomStateEvent.Events, this.onState);
     await Promise.allSettled([...this.perRoom.values()]);
   }
 
-  private stateOf(room: Room | undefined): ReferralsRoomState | undefined {
-    return asReferralsRoomState(room?.currentState.getStateEvents(CAREHUB_ROOM_STATE, '')?.getContent());
+  /** Finds every synced room's kind from its state (call after the first sync) and logs how many of each there are. */
+  recogniseRooms(): void {
+    const roomsByKind: Record<string, number> = Object.fromEntries(this.kinds.map((k) => [k.kind, 0]));
+    let otherRooms = 0;
+    for (const room of this.bot.getRooms()) {
+      const known = this.recognise(room);
+      if (known) roomsByKind[known.kind.kind] = (roomsByKind[known.kind.kind] ?? 0) + 1;
+      else otherRooms++;
+    }
+    this.logger.info({ roomsByKind, otherRooms }, 'found the kind of each room from its CareHub state');
   }
+
+  /** The room's kind, read from its current `org.carehub.room` state (and remembered) if not known yet. */
+  private kindOf(room: Room): KnownRoom | undefined {
+    return this.rooms.get(room.roomId) ?? this.recognise(room);
+  }
+
+  private recognise(room: Room): KnownRoom | undefined {
+    return this.remember(room.roomId, room.currentState.getStateEvents(CAREHUB_ROOM_STATE, '')?.getContent());
+  }
+
+  private remember(roomId: string, content: Record<string, unknown> | undefined): KnownRoom | undefined {
+    const known = kindOfRoomState(this.kinds, content);
+    if (known) this.rooms.set(roomId, known);
+    else this.rooms.delete(roomId);
+    return known;
+  }
+
+  /** A room's CareHub state changed (or arrived with the room): its kind is read again. */
+  private readonly onState = (event: MatrixEvent, state: RoomState) => {
+    if (event.getType() !== CAREHUB_ROOM_STATE || event.getStateKey() !== '') return;
+    // State met paginating backwards into a room's history is not its current state.
+    const room = this.bot.getRoom(state.roomId);
+    if (room && room.currentState !== state) return;
+    this.remember(state.roomId, event.getContent());
+  };
 
   /** What an event is about, and what the first of those (if the bot has it) is about in turn. */
   private relatesTo(room: Room, content: Record<string, unknown>): string[] {
@@ -82,44 +110,48 @@ export class ReferralRoomEvents {
     return [...new Set([...direct, ...(target ? relatedEventIds(target.getContent()) : [])])];
   }
 
-  /** The referral the first of `eventIds` sent by the bot names in its content (message, file, document). */
-  private referralNamedBy(room: Room, eventIds: string[]): string | undefined {
-    for (const id of eventIds) {
-      const event = room.findEventById(id);
-      if (event?.getSender() !== this.bot.getUserId()) continue;
-      const content = event.getContent();
-      const task = content[CAREHUB_MESSAGE_KEY]?.task ?? content[CAREHUB_DOCUMENT_KEY]?.task;
-      if (typeof task === 'string') return task;
+  private botContentOf(room: Room, eventId: string): Record<string, unknown> | undefined {
+    const event = room.findEventById(eventId);
+    return event?.getSender() === this.bot.getUserId() ? event!.getContent() : undefined;
+  }
+
+  /** Hands an event to its room kind's handler for the event's kind. */
+  private async dispatch(kind: AnyRoomKind, event: KindEvent): Promise<void> {
+    const handler = kind.handlers[event.happening.kind] as ((event: KindEvent) => Promise<void>) | undefined;
+    if (!handler) {
+      this.logger.debug({ roomId: event.roomId, roomKind: kind.kind, kind: event.happening.kind }, 'the room kind has no handler for this kind of event');
+      return;
     }
-    return undefined;
+    await handler(event);
   }
 
   private readonly onTimeline = (event: MatrixEvent, room: Room | undefined, toStartOfTimeline: boolean | undefined) => {
     if (toStartOfTimeline || !room || event.getSender() === this.bot.getUserId() || event.isState()) return;
-    const state = this.stateOf(room);
-    if (!state) return;
+    const known = this.kindOf(room);
+    if (!known) return;
     this.enqueue(room.roomId, async () => {
       const decrypted = await this.decrypted(event);
       if (!decrypted) return;
-      const happening = parseAnswerEvent(event.getType(), event.getContent());
-      if (happening.kind === 'ignored') return;
-      const relatesTo = this.relatesTo(room, event.getContent());
-      const referral = this.referralNamedBy(room, relatesTo);
-      await this.handle({ roomId: room.roomId, eventId: event.getId()!, sender: event.getSender()!, eventType: event.getType(), relatesTo, ...(referral ? { referral } : {}), happening });
+      const content = event.getContent();
+      const relatesTo = this.relatesTo(room, content);
+      const read = known.kind.readTimelineEvent({ type: event.getType(), content, relatesTo, botContentOf: (id) => this.botContentOf(room, id) });
+      if (!read) return;
+      await this.dispatch(known.kind, { roomId: room.roomId, eventId: event.getId()!, sender: event.getSender()!, eventType: event.getType(), relatesTo, ...read });
     });
   };
 
   private readonly onReceipt = (event: MatrixEvent, room: Room) => {
-    const state = this.stateOf(room);
-    if (!state) return;
+    const known = this.kindOf(room);
+    if (!known?.kind.handlers['read']) return;
     const content = event.getContent<Record<string, { 'm.read'?: Record<string, { thread_id?: string }> }>>();
     for (const [upTo, receipt] of Object.entries(content)) {
       for (const [userId, { thread_id: threadId }] of Object.entries(receipt['m.read'] ?? {})) {
         if (userId === this.bot.getUserId()) continue;
         // A threaded receipt (MSC3771) names its thread's root; "main" is the room's own timeline.
         const relatesTo = [upTo, ...(threadId && threadId !== 'main' ? [threadId] : [])];
+        const happening: ReadReceipt = { kind: 'read', upTo };
         this.enqueue(room.roomId, () =>
-          this.handle({ roomId: room.roomId, eventId: `receipt:${room.roomId}:${userId}:${upTo}`, sender: userId, eventType: 'm.receipt', relatesTo, happening: { kind: 'read', upTo } }),
+          this.dispatch(known.kind, { roomId: room.roomId, eventId: `receipt:${room.roomId}:${userId}:${upTo}`, sender: userId, eventType: 'm.receipt', relatesTo, happening }),
         );
       }
     }
