@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Resource } from 'fhir/r4.js';
+import type { CodeSystem, Resource } from 'fhir/r4.js';
 import { CAREHUB_PROFILES, profileIssues, profilesFor } from './carehub-profiles.js';
+import { carehubTerminology } from './carehub-terminology.js';
 
 const examplesDir = fileURLToPath(new URL('../examples/', import.meta.url));
 const example = (file: string) => JSON.parse(readFileSync(examplesDir + file, 'utf8')) as Resource & Record<string, unknown>;
@@ -43,5 +44,25 @@ describe("CareHub's profiles", () => {
     delete (task as Record<string, unknown>)['owner'];
     expect(paths(task)).toContain('Task.owner');
     expect(profilesFor({ resourceType: 'Organization' })).toEqual([]);
+  });
+});
+
+describe('every actor of a care network has a kind in the directory', () => {
+  const kinds = carehubTerminology().find((resource): resource is CodeSystem => resource.url?.endsWith('/CodeSystem/organization-kind') === true)!;
+  const kindCodes = (kinds.concept ?? []).map((concept) => concept.code);
+
+  test("the kinds cover the counties' plans: GPs, insurers, hospitals, care and other service providers, self-help groups, and more", () => {
+    expect(kindCodes).toEqual(
+      expect.arrayContaining([
+        'gp-practice', 'health-insurer', 'care-insurer', 'clinic', 'home-care', 'nursing-home', 'day-care', 'service-provider', 'self-help-group',
+        'specialist', 'therapy-practice', 'pharmacy', 'social-services', 'care-assistance-office', 'care-counselling',
+      ]),
+    );
+  });
+
+  test.each(kindCodes)('an Organization of kind %s conforms to the CareHub Organization profile', (code) => {
+    const organization = example('organization-gp-practice.json');
+    organization['type'] = [{ coding: [{ system: kinds.url, code }] }];
+    expect(profileIssues(organization)).toEqual([]);
   });
 });
