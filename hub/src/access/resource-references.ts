@@ -1,8 +1,6 @@
 import type { Resource } from 'fhir/r4.js';
 import { binaryIdOfUrl, parseReference, type ReferenceTarget } from '../fhir/references.js';
 
-export { binaryIdOfUrl };
-
 export interface ReferenceAt extends ReferenceTarget {
   /** Where the reference stands, as a FHIRPath-like element path (for OperationOutcome.expression). */
   path: string;

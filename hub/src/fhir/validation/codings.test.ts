@@ -96,3 +96,8 @@ test('a coding the required binding could not check either is reported once, by 
   expect(uncheckedCodeIssues(synthesis)).toEqual(issues);
   expect(uncheckedCodeIssues({ ...synthesis })).toBeUndefined();
 });
+
+test("the hub's own owner tag (an Organization id under a code system that lists no codes) is neither refused nor reported as not checked", () => {
+  const organization = { resourceType: 'Organization', name: 'Fjell legekontor', meta: { tag: [{ system: 'http://carehub.example.org/fhir/CodeSystem/owner', code: 'org-1' }] } } as Resource;
+  expect(codedValueIssues(organization)).toEqual([]);
+});

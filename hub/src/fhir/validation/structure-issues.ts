@@ -41,7 +41,7 @@ const REWRITES: ReadonlyArray<{ pattern: RegExp; rewrite: (path: string, match: 
  * holds it. The hub's issue names both (`expression` is 0..*): the element first, then its
  * holder, where HL7 reports it. Every issue the hub answers carries its message in `diagnostics`.
  */
-export function asHl7Issue(issue: OperationOutcomeIssue): OperationOutcomeIssue {
+function asHl7Issue(issue: OperationOutcomeIssue): OperationOutcomeIssue {
   const text = issue.details?.text;
   const path = issue.expression?.[0];
   if (text === undefined) return issue;
