@@ -126,9 +126,13 @@ export class RoomEvents {
   }
 
   private readonly onTimeline = (event: MatrixEvent, room: Room | undefined, toStartOfTimeline: boolean | undefined) => {
-    if (toStartOfTimeline || !room || event.getSender() === this.bot.getUserId() || event.isState()) return;
+    if (toStartOfTimeline || !room || event.getSender() === this.bot.getUserId()) return;
     const known = this.kindOf(room);
     if (!known) return;
+    if (event.isState()) {
+      this.onStateChange(known.kind, room, event);
+      return;
+    }
     this.enqueue(room.roomId, async () => {
       const decrypted = await this.decrypted(event);
       if (!decrypted) return;
@@ -139,6 +143,13 @@ export class RoomEvents {
       await this.dispatch(known.kind, { roomId: room.roomId, eventId: event.getId()!, sender: event.getSender()!, eventType: event.getType(), relatesTo, ...read });
     });
   };
+
+  /** A member's state event in the timeline (state is never encrypted), for kinds that read them. */
+  private onStateChange(kind: AnyRoomKind, room: Room, event: MatrixEvent): void {
+    const read = kind.readStateEvent?.({ type: event.getType(), stateKey: event.getStateKey()!, content: event.getContent(), previousContent: event.getPrevContent() });
+    if (!read) return;
+    this.enqueue(room.roomId, () => this.dispatch(kind, { roomId: room.roomId, eventId: event.getId()!, sender: event.getSender()!, eventType: event.getType(), relatesTo: [], ...read }));
+  }
 
   private readonly onReceipt = (event: MatrixEvent, room: Room) => {
     const known = this.kindOf(room);

@@ -40,6 +40,15 @@ export interface TimelineEvent {
   botContentOf(eventId: string): Record<string, unknown> | undefined;
 }
 
+/** A state event a member (not the bot) sent: a membership change, new power levels. */
+export interface StateChange {
+  type: string;
+  stateKey: string;
+  content: Record<string, unknown>;
+  /** The content it replaced, if the bot's sync has it. */
+  previousContent: Record<string, unknown> | undefined;
+}
+
 /** The m.room.power_levels content a kind gives its rooms (Matrix spec §10.5). */
 export interface PowerLevels {
   users: Record<string, number>;
@@ -78,6 +87,11 @@ export interface RoomKind<State, E extends KindEvent, Command extends string = s
   stateOf(content: Record<string, unknown> | undefined): State | undefined;
   /** What a member's timeline event means in this kind of room; undefined for events it does not want. */
   readTimelineEvent(event: TimelineEvent): Omit<E, keyof RoomEventBase> | undefined;
+  /**
+   * What a member's state event means (someone left or was removed with the plain Matrix API, a
+   * moderator changed power levels in Element), for kinds that follow such changes; absent: none are read.
+   */
+  readStateEvent?(event: StateChange): Omit<E, keyof RoomEventBase> | undefined;
   handlers: RoomEventHandlers<E>;
   membership: MembershipPolicy;
   /** The power levels a room of this kind is created with; the bot holds `botUserId`'s. */
@@ -97,5 +111,6 @@ export interface AnyRoomKind {
   readonly kind: string;
   stateOf(content: Record<string, unknown> | undefined): unknown;
   readTimelineEvent(event: TimelineEvent): { happening: { kind: string } } | undefined;
+  readStateEvent?(event: StateChange): { happening: { kind: string } } | undefined;
   readonly handlers: { readonly [kind: string]: ((event: never) => Promise<void>) | undefined };
 }

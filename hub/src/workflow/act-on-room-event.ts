@@ -1,38 +1,19 @@
-import type { Communication, HumanName, Reference, Task } from 'fhir/r4.js';
+import type { Communication, Task } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import { AttachmentIntegrityError, BOT_MESSAGES, type ReferralRoomEvent, type ReferralRoomHandlers } from '@carehub/matrix-bridge';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
-import { rolesOfMatrixUser } from '../routing/roles-of-matrix-user.js';
 import { inTransaction, type Database, type Queryable } from '../store/database.js';
 import { addOutboxRow, type RoomNotice } from '../store/outbox.js';
-import { findResource, readResourceForUpdate } from '../store/resource-store.js';
+import { readResourceForUpdate } from '../store/resource-store.js';
 import { createResource, updateResource } from '../fhir/resource-writer.js';
 import { applyStatusChange } from './task-status-change.js';
 import { isRefusal, receiveRoomDocument, type RoomMedia } from './receive-room-document.js';
 import { pathFor, refusalFor } from './task-transitions.js';
 import type { WriteContext } from './write-context.js';
+import { actorFor, type Actor } from './room-actor.js';
+import { firstTimeSeen } from './inbound-events.js';
 import { couldRead } from '../delivery/referral-readers.js';
-import { humanNameText } from '../fhir/human-name.js';
-import { referencedId } from '../fhir/references.js';
 import { referralOfRoomEvent, referralsReadBy } from '../delivery/room-event-referral.js';
-
-interface Actor {
-  matrixUserId: string;
-  role: Reference | undefined;
-  /** Who they are where R4 takes no PractitionerRole (Annotation.author): the role's Practitioner, or its Organization. */
-  author: Reference | undefined;
-  name: string;
-}
-
-/** Whether the event was already acted on; records it otherwise (in the caller's transaction). */
-async function firstTimeSeen(db: Queryable, event: ReferralRoomEvent, taskId: string | undefined): Promise<boolean> {
-  const result = await db.query(
-    `INSERT INTO matrix_inbound_events (event_id, room_id, sender, task_id, outcome) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (event_id) DO NOTHING`,
-    [event.eventId, event.roomId, event.sender, taskId ?? null, event.happening.kind],
-  );
-  return result.rowCount === 1;
-}
 
 async function moveTask(writes: WriteContext, db: Queryable, task: Task & { id: string }, statuses: Task['status'][], actor: Actor, text: string | undefined, at: Date): Promise<Task & { id: string }> {
   let current = task;
@@ -59,20 +40,6 @@ async function keepConversation(writes: WriteContext, db: Queryable, task: Task 
   };
   await createResource(writes, db, communication);
 }
-
-/** Who a Matrix user is in the directory: their PractitionerRole and name, if they have one. */
-async function actorFor(db: Queryable, matrixUserId: string): Promise<Actor> {
-  const role = (await rolesOfMatrixUser(db, matrixUserId))[0];
-  const practitionerId = referencedId(role?.practitioner, 'Practitioner');
-  const practitioner = practitionerId ? await findResource<{ resourceType: string; name?: HumanName[] }>(db, 'Practitioner', practitionerId) : undefined;
-  return {
-    matrixUserId,
-    role: role ? { reference: `PractitionerRole/${role.id}` } : undefined,
-    author: role?.practitioner?.reference ? { reference: role.practitioner.reference } : role?.organization?.reference ? { reference: role.organization.reference } : undefined,
-    name: humanNameText(practitioner?.name) ?? matrixUserId,
-  };
-}
-
 
 /** What a handler of a member's event about one referral has to work with, in the event's transaction. */
 interface ReferralAtHand {
@@ -106,7 +73,7 @@ export function referralRoomHandlers(db: Database, writes: WriteContext, logger:
       let taskId: string | undefined;
       const outcome = await inTransaction(db, async (client) => {
         taskId = await referralOfRoomEvent(client, event);
-        if (!(await firstTimeSeen(client, event, taskId))) return 'already acted on';
+        if (!(await firstTimeSeen(client, event, kind, taskId))) return 'already acted on';
         if (!taskId) {
           const help = kind === 'help';
           await addOutboxRow(client, 'room.notice', { roomId: event.roomId, notice: { text: help ? BOT_MESSAGES.answerHint : BOT_MESSAGES.whichReferral, inReplyTo: event.eventId, status: help ? 'success' : 'error' } });
