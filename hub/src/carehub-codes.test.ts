@@ -1,6 +1,8 @@
 import type { CodeSystem, Coding } from 'fhir/r4.js';
 import { CAREHUB_CANONICAL, carehubTerminology } from '@carehub/fhir-profiles';
 import { BREAK_GLASS_SUBTYPE } from './access/request-access.js';
+import { CASE_ROOM_AUDIT_TYPE, CASE_STEPS, caseStepCoding, type CaseStep } from './cases/case-audit.js';
+import { CASE_ROLE } from './cases/case-roles.js';
 import { OWNER_TAG_SYSTEM } from './auth/ownership.js';
 import { DELIVERED, NOT_READABLE_YET, TASK_BUSINESS_STATUS_SYSTEM } from './delivery/task-delivery-status.js';
 import { CAREHUB_ENDPOINT_CONNECTION_SYSTEM, MATRIX_CONNECTION_CODE } from './routing/matrix-address.js';
@@ -22,6 +24,9 @@ const emitted: Array<{ where: string; coding: Coding }> = [
   { where: 'receive-room-document.ts', coding: FROM_MATRIX },
   { where: 'request-access.ts', coding: BREAK_GLASS_SUBTYPE },
   { where: 'matrix-address.ts', coding: { system: CAREHUB_ENDPOINT_CONNECTION_SYSTEM, code: MATRIX_CONNECTION_CODE } },
+  ...Object.values(CASE_ROLE).map((coding) => ({ where: 'case-roles.ts', coding })),
+  { where: 'case-audit.ts', coding: CASE_ROOM_AUDIT_TYPE },
+  ...(Object.keys(CASE_STEPS) as CaseStep[]).map((step) => ({ where: 'case-audit.ts', coding: caseStepCoding(step) })),
 ];
 
 test.each(emitted)('$where: $coding.system#$coding.code is in its CodeSystem, with its display', ({ coding }) => {

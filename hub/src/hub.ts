@@ -4,12 +4,14 @@ import type { Server } from 'node:http';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { type BotClient, KeyShareLedger, ReferralRooms, referralRoomKind, RoomEvents, RoomSender, startBotClient } from '@carehub/matrix-bridge';
+import { type BotClient, CaseRooms, caseRoomKind, KeyShareLedger, ReferralRooms, referralRoomKind, RoomEvents, RoomSender, startBotClient } from '@carehub/matrix-bridge';
 import { ReadabilityWatch } from './delivery/readability-watch.js';
 import type { CareHubConfig } from './config/config-schema.js';
 import { matrixDeliveryProcessor } from './delivery/matrix-delivery-worker.js';
 import { deliverSubscriptionNotification } from './subscriptions/deliver-notification.js';
 import { referralRoomHandlers } from './workflow/act-on-room-event.js';
+import { CaseClock } from './cases/case-clock.js';
+import { caseRoomHandlers } from './cases/case-room-handlers.js';
 import { DocumentStore } from './documents/document-store.js';
 import { PgpWorkers } from './documents/pgp-stream.js';
 import { reencryptContent } from './documents/reencrypt-content.js';
@@ -142,6 +144,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
     let bot: BotClient | undefined;
     let roomEvents: RoomEvents | undefined;
     let sender: RoomSender | undefined;
+    let caseRooms: CaseRooms | undefined;
     if (config.roles.includes('delivery')) {
       const writes = writeContext();
       const ledger = new KeyShareLedger(logger.child({ component: 'matrix-bot' }));
@@ -165,7 +168,9 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
           sender = roomSender;
           // The room kinds the bot knows, each with what the hub does with its events.
           const media = { homeserverUrl: config.matrix.homeserverUrl, accessToken: () => roomSender.accessToken };
-          const kinds = [referralRoomKind(referralRoomHandlers(db, writes, logger.child({ component: 'room-events' }), media))];
+          caseRooms = new CaseRooms(client, config.matrix.serverName, roomSender);
+          const cases = { db, writes, caseRooms, botUserId: config.matrix.bot.userId, timeZone: config.cases.timeZone, logger: logger.child({ component: 'case-rooms' }) };
+          const kinds = [referralRoomKind(referralRoomHandlers(db, writes, logger.child({ component: 'room-events' }), media)), caseRoomKind(caseRoomHandlers(cases))];
           roomEvents = new RoomEvents(client, kinds, logger.child({ component: 'room-events' }));
           roomEvents.start();
         },
@@ -174,11 +179,14 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
       stops.push(() => roomEvents?.stop() ?? Promise.resolve());
       // Every joined room is in the sync now (startBotClient waits for them): find each one's kind.
       roomEvents?.recogniseRooms();
-      if (!sender) throw new Error('the bot started without calling beforeSync');
+      if (!sender || !caseRooms) throw new Error('the bot started without calling beforeSync');
       const rooms = new ReferralRooms(bot.client, config.matrix.serverName, sender);
       const readability = new ReadabilityWatch(db, sender, logger.child({ component: 'readability' }), config.matrix.readabilityCheckSeconds * 1000);
       readability.start();
       stops.push(() => readability.stop());
+      const caseClock = new CaseClock(db, writes, config.cases.timeZone, config.cases.clockSeconds * 1000, logger.child({ component: 'case-clock' }));
+      caseClock.start();
+      stops.push(() => caseClock.stop());
       const connection = workerConnection(config);
       stops.push(async () => connection.disconnect());
       const workerOptions = {
@@ -188,7 +196,15 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         stalledInterval: config.delivery.lockDurationMs,
         settings: { backoffStrategy: cappedExponentialBackoff(config.delivery.backoffMs, config.delivery.maxBackoffMs) },
       };
-      const matrixWorker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], matrixDeliveryProcessor({ db, writes, rooms, sender, logger, homeserverUrl: config.matrix.homeserverUrl }), {
+      const matrixWorker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], matrixDeliveryProcessor({
+          db,
+          writes,
+          rooms,
+          sender,
+          logger,
+          homeserverUrl: config.matrix.homeserverUrl,
+          cases: { caseRooms, botUserId: config.matrix.bot.userId, timeZone: config.cases.timeZone },
+        }), {
         ...workerOptions,
         concurrency: config.delivery.concurrency,
       });

@@ -1,3 +1,4 @@
+import type { CaseCommand } from './case-commands.js';
 import type { AnswerAction } from './referral-answer.js';
 
 /**
@@ -11,6 +12,38 @@ import type { AnswerAction } from './referral-answer.js';
 type StatusWord = string;
 
 const ACTION_WORDS: Record<AnswerAction, string> = { accept: 'accepted', decline: 'declined', start: 'started', complete: 'completed' };
+
+/** A case-room command a moderator gives (all but help and the refusals), as a refusal names it. */
+type ModeratorCommand = Exclude<CaseCommand['kind'], 'help' | 'refused-syntax'>;
+
+const MODERATOR_DOINGS: Record<ModeratorCommand, string> = {
+  mute: 'mute members',
+  unmute: 'unmute members',
+  'mute-all': 'mute the room',
+  'unmute-all': 'unmute the room',
+  lock: 'lock the room',
+  unlock: 'unlock the room',
+  remove: 'remove members',
+  ban: 'ban members',
+  hours: 'set the open hours',
+  close: 'close the case',
+};
+
+/** The commands of a case room, as "help" lists them. */
+const CASE_HELP = [
+  'Commands in this case room (for its moderators; start them with ! or "case"):',
+  '• !mute @name:server [30m, 2h, 1d] – mute a member, until unmuted or for a while (up to 7 days)',
+  '• !unmute @name:server',
+  '• !mute all / !unmute all – only staff and moderators can write meanwhile',
+  '• !lock / !unlock – only moderators can write meanwhile',
+  '• !remove @name:server <reason> – remove a member',
+  '• !ban @name:server <reason> – remove a member and keep them out',
+  '• !hours tue,thu 15:00-16:00 – members can write only at these hours (moderators always); !hours off – at all times',
+  '• !case close – close the case',
+  '• !help – this list',
+  'Instead of @name:server you can mention the member (start typing their name and pick them). ' +
+    'The reason for a removal is shown to the member and is not end-to-end encrypted: give no patient details in it.',
+].join('\n');
 
 export const BOT_MESSAGES = {
   /** How to answer: after each referral, and the answer to "help". */
@@ -68,4 +101,95 @@ export const BOT_MESSAGES = {
   unreadable: (who: string) =>
     `🔒 A new referral is waiting here for ${who}, but none of your logins can read it yet: CareHub sends referrals only to verified logins. ` +
     'Verify this login (set up cross-signing when your app asks, or verify it from a login you already use); CareHub then sends the referral again in its thread.',
+
+  /**
+   * A case room: a moderated room a care counsellor runs with the case's professionals. Texts
+   * marked "every device" hold no patient data and no one's name, so the hub may send them to
+   * logins not yet verified (to tell them what the room is doing). The others name a member, or
+   * carry what a counsellor typed (a removal's reason, the summary): members' verified logins
+   * only. No text repeats a command's free text back, except those reasons.
+   */
+  case: {
+    /** Every device. The room's pinned first message. */
+    intro:
+      'This is a case room, run through CareHub by the case\'s care counsellor. Its messages are end-to-end encrypted and can be read only on verified logins. ' +
+      'The moderators may mute members, lock the room or keep it to open hours; "!help" lists their commands.',
+    /** Every device. The answer to "help". */
+    help: CASE_HELP,
+    /** Every device (the word is letters only, as the command reader takes it). A `!word` the bot does not know. */
+    unknownCommand: (word: string) => `❓ "!${word}" is not a command here.\n${CASE_HELP}`,
+
+    /** Why a command is refused, in words a counsellor understands. */
+    refusal: {
+      /** Every device. */
+      onlyModerators: (command: ModeratorCommand) => `⚠️ Only the case's moderators can ${MODERATOR_DOINGS[command]}.`,
+      /** Members only: names a member. */
+      cannotMuteModerator: (who: string) => `⚠️ ${who} is a moderator of this case, and moderators cannot be muted.`,
+      /** Members only: names who was meant. */
+      notAMember: (who: string) => `⚠️ ${who} is not a member of this case.`,
+      /** Every device (the whys below are fixed texts). A command the bot could not read, and how to write it. */
+      syntax: (why: string) => `⚠️ ${why}`,
+    },
+
+    /** Why a command could not be read: fixed texts that never repeat what was typed. Every device. */
+    syntax: {
+      whom: (command: 'mute' | 'unmute' | 'remove' | 'ban') => `Say whom, by mentioning them or as @name:server: "!${command} @name:server${command === 'remove' || command === 'ban' ? ' <reason>' : ''}".`,
+      duration: 'Give the time as 30m, 2h, 1d, 1h30m or "for 30 minutes"; leave it out to mute until unmuted.',
+      tooLong: 'A member can be muted for at most 7 days at a time; leave out the time to mute them until unmuted.',
+      reason: (command: 'remove' | 'ban') =>
+        `Say why after the name: "!${command} @name:server left the care team". The member sees the reason, and it is not end-to-end encrypted: give no patient details.`,
+      muteAllForTime: 'Muting everyone has no time limit: "!mute all", then "!unmute all" when done.',
+      hoursExample: 'Write open hours as days and times, e.g. "!hours tue,thu 15:00-16:00" or "!hours mon-fri 9:00-12:00"; "!hours off" opens the room at all times.',
+      hoursDays: 'Say which days, e.g. "tue", "tue,thu" or "mon-fri", before the times: "!hours tue,thu 15:00-16:00".',
+      hoursTimes: 'Times run from 00:00 to 24:00, e.g. "!hours tue 15:00-16:00".',
+      hoursEndBeforeStart: 'The closing time must come after the opening time on the same day: open hours cannot run past midnight (set the next day as well).',
+      hoursAlwaysOpen: 'Those hours never close: "!hours off" opens the room at all times.',
+    },
+
+    /** Members only: names a member. `until` as formatLocalTime writes it. */
+    muted: (who: string, until?: string) => `🔇 ${who} is muted${until ? ` until ${until}` : ' until a moderator unmutes them'}.`,
+    /** Members only: names a member. */
+    unmuted: (who: string) => `🔈 ${who} can write again.`,
+    /** Every device. */
+    mutedAll: '🔇 The room is muted: only staff and moderators can write until a moderator unmutes it.',
+    /** Every device. */
+    unmutedAll: '🔈 The room is unmuted: everyone can write again.',
+    /** Every device. */
+    locked: '🔒 The room is locked: only moderators can write until a moderator unlocks it.',
+    /** Every device. */
+    unlocked: '🔓 The room is unlocked: members can write again.',
+    /** Members only: names a member and carries the counsellor's reason. */
+    removed: (who: string, reason: string) => `🚪 ${who} was removed from the case: ${reason}`,
+    /** Members only: names a member and carries the counsellor's reason. */
+    banned: (who: string, reason: string) => `⛔ ${who} was removed from the case and cannot rejoin: ${reason}`,
+    /** Every device. `rule` as formatOpenHours writes it; `timeZone` the case's (IANA name). */
+    openHoursSet: (rule: string, timeZone: string) => `🕒 Open hours set: ${rule} (${timeZone} time). Outside them only moderators can write.`,
+    /** Every device. */
+    openHoursOff: '🕒 Open hours removed: the room is open at all times.',
+    /** Every device. `rule` as formatOpenHours writes it. */
+    openedByHours: (rule: string) => `🕒 The room is open (open hours ${rule}).`,
+    /** Every device. `nextOpening` as formatLocalTime writes it. */
+    closedByHours: (nextOpening: string) => `🌙 The room is closed until ${nextOpening}: only moderators can write meanwhile.`,
+    /** Members only: names a member. */
+    memberLeft: (who: string) => `👋 ${who} left the case.`,
+    /** Members only: names two members, and may carry the moderator's reason. */
+    removedByModerator: (who: string, by: string, reason?: string) => `🚪 ${who} was removed from the case by ${by}${reason ? `: ${reason}` : '.'}`,
+    /** Every device: a count only, never who or what the consent covers. */
+    consentRevoked: (count: number) =>
+      `🔐 The person's consent changed: ${count === 1 ? 'one member it no longer covers was' : `${count} members it no longer covers were`} removed from the case.`,
+    /** Every device. */
+    closed: '📁 This case is closed: no more messages can be sent here.',
+
+    /** Members only (it lists members, and the hub fills it with the case). The case's state, as the bot sums it up. */
+    summary: {
+      heading: 'Case summary',
+      moderators: 'Moderators',
+      staff: 'Staff',
+      members: 'Members',
+      muted: 'Muted',
+      openHours: 'Open hours',
+      alwaysOpen: 'open at all times',
+      state: { open: 'Open: everyone can write', mutedAll: 'Muted: only staff and moderators can write', locked: 'Locked: only moderators can write', closed: 'Closed' },
+    },
+  },
 } as const;

@@ -8,7 +8,7 @@ export { ReferralRooms } from './referral-rooms.js';
 export { KeyShareLedger } from './key-share-ledger.js';
 
 // Room kinds: what marks a room, the events it wants and what is done with each (docs/architecture.md, Rooms).
-export type { MembershipPolicy, PowerLevels, ReadReceipt, RoomEventBase, RoomEventHandlers, RoomKind } from './room-kind.js';
+export type { KindEvent, MembershipPolicy, PowerLevels, ReadReceipt, RoomEventBase, RoomEventHandlers, RoomKind, StateChange } from './room-kind.js';
 export { referralRoomKind, type ReferralRoomEvent, type ReferralRoomHandlers, type ReferralsRoomState } from './referral-room-kind.js';
 
 // Events coming back from the rooms, handed to each room's kind.
@@ -27,3 +27,11 @@ export { CAREHUB_DOCUMENT_KEY, CAREHUB_MESSAGE_KEY, FHIR_RESOURCE_KEY, FHIR_STRU
 export { AttachmentIntegrityError, type EncryptedFile } from './encrypted-attachment.js';
 export { authenticatedMediaUrl, downloadEncryptedFile, uploadEncryptedFile, type FileMessageContent } from './matrix-media.js';
 export { downloadEncryptedStream, uploadEncryptedStream } from './matrix-media-streams.js';
+
+// Case rooms: moderated rooms a care counsellor runs with the case's professionals; the commands
+// its members type, its open hours, and the power levels its moderation is.
+export { CASE_COMMAND_WORDS, parseCaseCommand, type CaseCommand } from './case-commands.js';
+export { formatLocalTime, formatOpenHours, isOpenAt, nextChange, parseOpenHours, WEEKDAYS, type OpenHoursReading, type OpenHoursRule, type Weekday } from './open-hours.js';
+export { CASE_LEVELS, casePowerLevels, moderationOfPowerLevels, type CaseModeration } from './case-power-levels.js';
+export { CASE_ROOM, caseRoomKind, type CaseHappening, type CaseRoomEvent, type CaseRoomHandlers, type CaseRoomState } from './case-room-kind.js';
+export { CaseRooms, type CaseRoomPlan, type SettledCaseRoom } from './case-rooms.js';

@@ -27,12 +27,17 @@ export interface AuthHub {
 }
 
 /** The hub with SMART Backend Services authorization on, on a database of its own. */
-export async function startAuthHub(roles: CareHubConfig['roles'] = ['api'], overrides: Partial<Record<keyof CareHubConfig, unknown>> = {}): Promise<AuthHub> {
+export async function startAuthHub(
+  roles: CareHubConfig['roles'] = ['api'],
+  overrides: Partial<Record<keyof CareHubConfig, unknown>> = {},
+  /** Changes to the parsed config, for nested options the overrides would replace whole (matrix.keySharing). */
+  adjust: (config: CareHubConfig) => CareHubConfig = (config) => config,
+): Promise<AuthHub> {
   const database = await createTestDatabase();
   const setup = await createTestHubConfig(database.url, { roles, ...overrides });
   const signingKeyFile = join(setup.dir, 'token-signing.jwk');
   writeFileSync(signingKeyFile, JSON.stringify(await generateSigningJwk()), { mode: 0o600 });
-  const config = { ...setup.config, auth: { enabled: true, signingKeyFile, tokenLifetimeSeconds: 300 } };
+  const config = adjust({ ...setup.config, auth: { enabled: true, signingKeyFile, tokenLifetimeSeconds: 300 } });
   const hub = await startHub(config, createLogger(process.env['CAREHUB_TEST_LOG'] ?? 'silent'));
   const baseUrl = hub.baseUrl!;
   return {

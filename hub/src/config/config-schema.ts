@@ -206,6 +206,32 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Case rooms: the moderated rooms care counsellors run for a person's care network (docs/cases.md). */
+    cases: z
+      .object({
+        /**
+         * The time zone open hours are read in ("Tuesdays 15:00–16:00" is local time there); an
+         * IANA name. A name Node's Intl does not know stops the hub at start-up.
+         */
+        timeZone: z
+          .string()
+          .default('Europe/Berlin')
+          .refine((zone) => {
+            try {
+              new Intl.DateTimeFormat('en', { timeZone: zone });
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'not a time zone this Node.js knows (an IANA name such as Europe/Berlin)'),
+        /**
+         * How often (seconds) the case clock looks at every open case: timed mutes that have
+         * ended, open hours that open or lock a room, Consents that have expired.
+         */
+        clockSeconds: z.number().int().min(1).max(3600).default(30),
+      })
+      .strict()
+      .prefault({}),
     /** Which parts this process runs; split them to scale the API apart from the workers. */
     roles: z
       .array(z.enum(['api', 'outbox-relay', 'delivery']))

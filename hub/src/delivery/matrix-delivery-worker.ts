@@ -6,17 +6,19 @@ import { deliverReferralEdit } from './deliver-referral-edit.js';
 import { deliverReferralResend } from './deliver-referral-resend.js';
 import { deliverRoomNotice } from './deliver-room-notice.js';
 import { deliverDocument } from './deliver-document.js';
+import { settleCaseRoom, type CaseRoomDeps } from '../cases/settle-case-room.js';
 
-type MatrixTopic = Extract<OutboxTopic, 'referral.deliver' | 'referral.edit' | 'referral.resend' | 'room.notice' | 'document.deliver'>;
+type MatrixTopic = Extract<OutboxTopic, 'referral.deliver' | 'referral.edit' | 'referral.resend' | 'room.notice' | 'document.deliver' | 'case.settle'>;
 
 /** The processor of the matrix-delivery queue: every event the bot sends, by outbox topic (the job name). */
-export function matrixDeliveryProcessor(deps: MatrixDeliveryDeps & { homeserverUrl: string }) {
+export function matrixDeliveryProcessor(deps: MatrixDeliveryDeps & { homeserverUrl: string; cases: Omit<CaseRoomDeps, 'db' | 'logger'> }) {
   const processors: { [K in MatrixTopic]: (job: Job<OutboxJobData<K>>) => Promise<string> } = {
     'referral.deliver': deliverReferral(deps),
     'referral.edit': deliverReferralEdit(deps),
     'referral.resend': deliverReferralResend(deps),
     'room.notice': deliverRoomNotice(deps),
     'document.deliver': deliverDocument(deps),
+    'case.settle': settleCaseRoom({ db: deps.db, logger: deps.logger, ...deps.cases }),
   };
   return (job: Job<OutboxJobData>): Promise<string> => {
     const processor = processors[job.name as MatrixTopic];

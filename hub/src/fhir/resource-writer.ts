@@ -1,5 +1,7 @@
-import type { Resource, Subscription, Task } from 'fhir/r4.js';
+import type { CareTeam, Resource, Subscription, Task } from 'fhir/r4.js';
 import { isPartyData } from '../access/resource-classes.js';
+import { assertCaseConsent } from '../cases/case-consent.js';
+import { followConsentChange } from '../cases/follow-consent.js';
 import { routeStoredReferral } from '../routing/referral-routing-rule.js';
 import type { Queryable } from '../store/database.js';
 import { addOutboxRow } from '../store/outbox.js';
@@ -203,6 +205,15 @@ async function applyWriteEffects(context: WriteContext, db: Queryable, stored: R
         break;
       case 'send-document':
         await sendDocumentToReferral(db, effect.documentReferenceId, effect.taskId);
+        break;
+      case 'check-case-consent':
+        await assertCaseConsent(db, stored as CareTeam, previous as CareTeam | undefined, entryPath);
+        break;
+      case 'settle-case':
+        await addOutboxRow(db, 'case.settle', { careTeamId: effect.careTeamId });
+        break;
+      case 'follow-consent':
+        await followConsentChange(context, db, effect.patient);
         break;
       case 'notify-subscribers':
         await queueSubscriptionNotifications(db, stored as Resource & { id: string });

@@ -17,6 +17,7 @@ export const QUEUE_FOR_TOPIC: Record<OutboxTopic, string> = {
   'referral.resend': 'matrix-delivery',
   'room.notice': 'matrix-delivery',
   'document.deliver': 'matrix-delivery',
+  'case.settle': 'matrix-delivery',
   'subscription.notify': 'subscription-notification',
   'binary.reencrypt': 'document-maintenance',
 };

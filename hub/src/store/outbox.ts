@@ -38,6 +38,8 @@ export interface OutboxTopics {
   'room.notice': { taskId: string; notice: RoomNotice } | { roomId: string; notice: RoomNotice };
   /** Put a document (a DocumentReference's Binary) into the room of the referral it belongs to. */
   'document.deliver': { taskId: string; documentReferenceId: string };
+  /** Make a case's room match its CareTeam and moderation: create it, invite, remove, power levels. */
+  'case.settle': { careTeamId: string };
   /** Re-encrypt one stored document to the current storage key (after a key rotation). */
   'binary.reencrypt': { contentId: string };
   /** Tell a Subscription's endpoint that a resource changed (FHIR R4 rest-hook). */

@@ -1,4 +1,4 @@
-import type { DocumentReference, Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
+import type { CareTeam, Consent, DocumentReference, Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
 import { isOnlyMetaChange, isOpenReferral, ORIGIN_TAG_SYSTEM, writeEffectsOf } from './write-effect-plan.js';
 
 type Stored<T extends Resource> = T & { id: string };
@@ -29,6 +29,25 @@ const documentReference = (related: string[], fromMatrix = false): Stored<Docume
   status: 'current',
   content: [{ attachment: { url: 'Binary/b1' } }],
   context: { related: related.map((reference) => ({ reference })) },
+});
+
+const careTeam = (participants: string[], versionId = '1'): Stored<CareTeam> => ({
+  resourceType: 'CareTeam',
+  id: 'ct1',
+  meta: { versionId },
+  status: 'active',
+  subject: { reference: 'Patient/anna' },
+  participant: participants.map((reference) => ({ member: { reference } })),
+});
+const consent = (organizations: string[], versionId = '1'): Stored<Consent> => ({
+  resourceType: 'Consent',
+  id: 'anna-sharing',
+  meta: { versionId },
+  status: 'active',
+  scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+  category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+  patient: { reference: 'Patient/anna' },
+  provision: { type: 'permit', actor: organizations.map((reference) => ({ role: { coding: [{ code: 'IRCP' }] }, reference: { reference } })) },
 });
 
 test('a new referral Task is checked, routed to its room and told to subscribers', () => {
@@ -102,4 +121,24 @@ test('only a change outside meta is a change', () => {
   expect(isOnlyMetaChange(serviceRequest('a', '2'), serviceRequest('a', '1'))).toBe(true);
   expect(isOnlyMetaChange(serviceRequest('b', '2'), serviceRequest('a', '1'))).toBe(false);
   expect(isOnlyMetaChange(serviceRequest('a'), undefined)).toBe(false);
+});
+
+test("a counsellor's case (CareTeam) is checked against the person's Consent, then its room follows it", () => {
+  const opened = careTeam(['PractitionerRole/counsellor-1', 'PractitionerRole/gp-1']);
+  expect(writeEffectsOf(opened)).toEqual([{ kind: 'check-case-consent' }, { kind: 'settle-case', careTeamId: 'ct1' }]);
+  const withHomeCare = careTeam(['PractitionerRole/counsellor-1', 'PractitionerRole/gp-1', 'HealthcareService/home-care'], '2');
+  expect(writeEffectsOf(withHomeCare, opened)).toEqual([{ kind: 'check-case-consent' }, { kind: 'settle-case', careTeamId: 'ct1' }]);
+});
+
+test('saving a case again unchanged (only its meta differs) checks nothing and leaves its room alone', () => {
+  expect(writeEffectsOf(careTeam(['PractitionerRole/gp-1'], '2'), careTeam(['PractitionerRole/gp-1'], '1'))).toEqual([]);
+});
+
+test("a changed Consent is followed in the open cases about its person; a new one, or a re-save, is not", () => {
+  const before = consent(['Organization/gp-jensen', 'Organization/home-care']);
+  const narrowed = consent(['Organization/gp-jensen'], '2');
+  expect(writeEffectsOf(narrowed, before)).toEqual([{ kind: 'follow-consent', patient: 'Patient/anna' }]);
+  // A new Consent only adds to what the person allows: it takes nobody out of a case.
+  expect(writeEffectsOf(consent(['Organization/gp-jensen']))).toEqual([]);
+  expect(kinds(consent(['Organization/gp-jensen'], '3'), narrowed)).not.toContain('follow-consent');
 });

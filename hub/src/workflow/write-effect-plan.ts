@@ -1,4 +1,4 @@
-import type { DocumentReference, Reference, Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
+import type { Consent, DocumentReference, Reference, Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
 import { BOT_MESSAGES } from '@carehub/matrix-bridge';
 import type { OutboxTopics } from '../store/outbox.js';
 import { SUBSCRIBABLE_TYPES } from '../subscriptions/subscription-criteria.js';
@@ -23,6 +23,12 @@ export type WriteEffect =
   | { kind: 'edit-open-referrals'; serviceRequestId: string }
   /** A document newly linked to a referral: a `document.deliver` row if that referral is open (`isOpenReferral`). */
   | { kind: 'send-document'; documentReferenceId: string; taskId: string }
+  /** Refuse a case (CareTeam) that shares a person's data beyond their Consent. */
+  | { kind: 'check-case-consent' }
+  /** A case's room follows its CareTeam: a `case.settle` row. */
+  | { kind: 'settle-case'; careTeamId: string }
+  /** A Consent changed: the open cases about its person lose the participants it no longer covers. */
+  | { kind: 'follow-consent'; patient: string }
   /** Each live Subscription whose criteria match this version: a `subscription.notify` row each. */
   | { kind: 'notify-subscribers' };
 
@@ -97,6 +103,11 @@ export function writeEffectsOf(stored: Resource & { id: string }, previous?: Res
   if (stored.resourceType === 'ServiceRequest' && previous && !isOnlyMetaChange(stored as ServiceRequest, previous)) {
     effects.push({ kind: 'edit-open-referrals', serviceRequestId: stored.id });
   }
+  if (stored.resourceType === 'CareTeam' && !isOnlyMetaChange(stored, previous)) {
+    effects.push({ kind: 'check-case-consent' }, { kind: 'settle-case', careTeamId: stored.id });
+  }
+  const consentOf = (stored as Consent).patient?.reference;
+  if (stored.resourceType === 'Consent' && previous && consentOf && !isOnlyMetaChange(stored, previous)) effects.push({ kind: 'follow-consent', patient: consentOf });
   for (const link of newDocumentLinks(stored, previous)) effects.push({ kind: 'send-document', ...link });
   if (SUBSCRIBABLE_TYPES.has(stored.resourceType)) effects.push({ kind: 'notify-subscribers' });
   return effects;

@@ -1,0 +1,160 @@
+import { EventType, Preset, Visibility, type MatrixClient } from 'matrix-js-sdk';
+import { createHash } from 'node:crypto';
+import { CASE_ROOM, type CaseRoomState } from './case-room-kind.js';
+import type { PowerLevels } from './room-kind.js';
+import { untilRoomInSync, type RoomSender } from './room-sender.js';
+import { errcode, initialRoomState, isUsable, resolveAlias, settleMembers, waitUntilReadyToEncrypt } from './room-settling.js';
+
+const PINNED_EVENTS = 'm.room.pinned_events';
+
+/** What a case room should look like: the hub works it out from the CareTeam and the case's moderation. */
+export interface CaseRoomPlan {
+  /** Not encrypted: the case number and the service, never the person's name. */
+  name: string;
+  /** The Matrix users of the case's active participants. */
+  members: string[];
+  powerLevels: PowerLevels;
+  /**
+   * Who the case is about, and why: said only inside an encrypted message, pinned (with the
+   * ordinary key-sharing policy, so only verified devices of members read it).
+   */
+  summary: { body: string; formatted_body?: string };
+}
+
+/** What settling changed, for the hub's records and notices. */
+export interface SettledCaseRoom {
+  roomId: string;
+  created: boolean;
+  invited: string[];
+  removed: string[];
+}
+
+/** "carehub-case-<hash of the CareTeam reference>": stable for a case, opaque to anyone reading it. */
+function aliasLocalpart(state: CaseRoomState): string {
+  return `carehub-case-${createHash('sha256').update(state.careTeam).digest('hex').slice(0, 32)}`;
+}
+
+function samePowerLevels(current: Record<string, unknown> | undefined, wanted: PowerLevels): boolean {
+  if (!current) return false;
+  const keys = Object.keys(wanted) as Array<keyof PowerLevels>;
+  return keys.every((key) => JSON.stringify(sorted(current[key])) === JSON.stringify(sorted(wanted[key])));
+}
+
+const sorted = (value: unknown): unknown =>
+  value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b))) : value;
+
+/**
+ * The rooms of cases: one per CareTeam, found by an alias derived from it, so settling is
+ * idempotent (a retry after a crash, or a second worker, finds the room instead of making another).
+ * Settling makes the room match a plan: members, power levels (moderation), name, and the pinned
+ * encrypted summary.
+ */
+export class CaseRooms {
+  private readonly roomByAlias = new Map<string, string>();
+  private readonly settling = new Map<string, Promise<SettledCaseRoom>>();
+  private readonly pinned = new Set<string>();
+
+  constructor(
+    private readonly bot: MatrixClient,
+    private readonly serverName: string,
+    private readonly sender: RoomSender,
+  ) {}
+
+  aliasFor(state: CaseRoomState): string {
+    return `#${aliasLocalpart(state)}:${this.serverName}`;
+  }
+
+  /** The case's room, created if needed, made to match `plan`. One settling at a time per case. */
+  async settle(state: CaseRoomState, plan: CaseRoomPlan): Promise<SettledCaseRoom> {
+    const alias = this.aliasFor(state);
+    const previous = this.settling.get(alias) ?? Promise.resolve();
+    const settled = previous.catch(() => undefined).then(() => this.settleRoom(alias, state, plan));
+    this.settling.set(alias, settled);
+    try {
+      return await settled;
+    } finally {
+      if (this.settling.get(alias) === settled) this.settling.delete(alias);
+    }
+  }
+
+  /** The case's room if it exists and the bot is in it. */
+  async find(state: CaseRoomState): Promise<string | undefined> {
+    const alias = this.aliasFor(state);
+    const roomId = this.roomByAlias.get(alias) ?? (await resolveAlias(this.bot, alias));
+    return roomId && (await isUsable(this.bot, roomId)) ? roomId : undefined;
+  }
+
+  private async settleRoom(alias: string, state: CaseRoomState, plan: CaseRoomPlan): Promise<SettledCaseRoom> {
+    let roomId = this.roomByAlias.get(alias) ?? (await resolveAlias(this.bot, alias));
+    if (roomId && !(await isUsable(this.bot, roomId))) {
+      // A creation cut short can leave the alias at a room the bot never joined: take it back.
+      await this.bot.deleteAlias(alias);
+      this.roomByAlias.delete(alias);
+      roomId = undefined;
+    }
+    let created = false;
+    if (!roomId) {
+      try {
+        roomId = (
+          await this.bot.createRoom({
+            visibility: Visibility.Private,
+            preset: Preset.PrivateChat,
+            room_alias_name: aliasLocalpart(state),
+            name: plan.name,
+            invite: plan.members,
+            initial_state: initialRoomState(CASE_ROOM.membership, { ...state }),
+            power_level_content_override: plan.powerLevels,
+          })
+        ).room_id;
+        created = true;
+      } catch (error) {
+        if (errcode(error) !== 'M_ROOM_IN_USE') throw error;
+        roomId = await resolveAlias(this.bot, alias);
+        if (!roomId) throw error;
+      }
+    }
+    this.roomByAlias.set(alias, roomId);
+    await untilRoomInSync(this.bot, roomId);
+    const room = this.bot.getRoom(roomId)!;
+    const changes = created ? { invited: plan.members, removed: [] } : await settleMembers(this.bot, roomId, plan.members, CASE_ROOM.membership.removeOthers);
+    await this.setPowerLevels(roomId, plan.powerLevels);
+    if (room.currentState.getStateEvents(EventType.RoomName, '')?.getContent()['name'] !== plan.name) await this.bot.setRoomName(roomId, plan.name);
+    await waitUntilReadyToEncrypt(this.bot, roomId, plan.members);
+    await this.pinSummary(roomId, plan.summary);
+    return { roomId, created, ...changes };
+  }
+
+  /** The summary (who the case is about), encrypted and pinned, once per room. */
+  private async pinSummary(roomId: string, summary: CaseRoomPlan['summary']): Promise<void> {
+    if (this.pinned.has(roomId)) return;
+    const pins: unknown = this.bot.getRoom(roomId)?.currentState.getStateEvents(PINNED_EVENTS, '')?.getContent()['pinned'];
+    if (!Array.isArray(pins) || pins.length === 0) {
+      const txnId = `carehub-case-summary-${createHash('sha256').update(roomId).digest('hex').slice(0, 24)}`;
+      const content = { msgtype: 'm.notice', ...summary, ...(summary.formatted_body ? { format: 'org.matrix.custom.html' } : {}) };
+      const eventId = await this.sender.sendEncrypted(roomId, EventType.RoomMessage, content, txnId);
+      await this.bot.sendStateEvent(roomId, PINNED_EVENTS as never, { pinned: [eventId] } as never, '');
+    }
+    this.pinned.add(roomId);
+  }
+
+  /** Removes (or bans) a member, with the reason Matrix shows; the next message gets a new room key. */
+  async remove(roomId: string, userId: string, reason: string, ban = false): Promise<void> {
+    if (ban) await this.bot.ban(roomId, userId, reason);
+    else await this.bot.kick(roomId, userId, reason);
+  }
+
+  /**
+   * Sets the room's power levels (moderation: mute, lock, open hours) unless they already are
+   * these. Asked of the homeserver, not the bot's sync: the sync can still show the levels from
+   * before the bot's own last change, and a change judged against those would be skipped.
+   */
+  async setPowerLevels(roomId: string, powerLevels: PowerLevels): Promise<void> {
+    const current = (await this.bot.getStateEvent(roomId, EventType.RoomPowerLevels, '')) as Record<string, unknown>;
+    if (!samePowerLevels(current, powerLevels)) await this.bot.sendStateEvent(roomId, EventType.RoomPowerLevels, powerLevels as never, '');
+  }
+
+  /** Redacts an event (a moderator's `!redact`, or their reply to it), at any time. */
+  async redact(roomId: string, eventId: string, reason: string): Promise<void> {
+    await this.bot.redactEvent(roomId, eventId, undefined, { reason });
+  }
+}

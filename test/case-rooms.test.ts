@@ -1,0 +1,370 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Bundle, CareTeam, Consent, FhirResource, Patient } from 'fhir/r4.js';
+import { CASE_ROLE } from '../hub/src/cases/case-roles.js';
+import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
+import { NioGpClient } from '../ops/lib/nio-gp-client.js';
+import { openSynapseAdminSession, type SynapseAdminSession } from '../ops/lib/synapse-admin-session.js';
+import { readRegistrationSecret } from '../ops/stack-info.js';
+import { startAuthHub, type AuthHub, type Integrator } from './support/auth-hub.js';
+import { entry, matrixEndpoint } from './support/fhir-fixtures.js';
+import { registerTestUser, stack } from './support/test-stack.js';
+import { waitFor } from './support/wait-for.js';
+
+// A care counsellor's case room, tried with three clients the hub's SDK did not write for it,
+// each its own account, device and crypto: the counsellor and the home-care nurse on
+// matrix-js-sdk logins of their own, the GP on matrix-nio with libolm. The counselling office's
+// case system opens the case by FHIR; everything after that happens in the room.
+// Key sharing is "all" in this hub: nio has no cross-signing, so it could not be verified.
+
+const TIMEOUT = 240_000;
+let hubStack: AuthHub;
+let office: Integrator;
+let admin: SynapseAdminSession;
+let counsellor: GpMatrixClient;
+let nurse: GpMatrixClient;
+let gp: NioGpClient;
+let clinicDoctor: string;
+let botUserId: string;
+const ids: Record<string, string> = {};
+let roomId: string;
+let careTeamId: string;
+
+const PERSON = { given: 'Ingrid', family: 'Halvorsen', birthDate: '1941-05-02' };
+
+async function adminGet<T>(path: string): Promise<T> {
+  const response = await fetch(new URL(path, stack.homeserverUrl), { headers: { authorization: `Bearer ${admin.accessToken}` } });
+  if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
+  return (await response.json()) as T;
+}
+
+/** The room's state as the homeserver stores it (Synapse admin API), not as any client renders it. */
+const rawRoomState = async () => (await adminGet<{ state: Array<{ type: string; state_key: string; content: Record<string, unknown> }> }>(`/_synapse/admin/v1/rooms/${encodeURIComponent(roomId)}/state`)).state;
+
+const powerLevels = async () => rawRoomState().then((state) => state.find((e) => e.type === 'm.room.power_levels')!.content as { users: Record<string, number>; events_default: number });
+
+/** Who is joined or invited, by the homeserver's stored state, less the bot. */
+async function roomMembers(): Promise<string[]> {
+  const state = await rawRoomState();
+  return state
+    .filter((e) => e.type === 'm.room.member' && ['join', 'invite'].includes(String(e.content['membership'])) && e.state_key !== botUserId)
+    .map((e) => e.state_key)
+    .sort();
+}
+
+async function readCareTeam(): Promise<CareTeam> {
+  const answer = await office.request('GET', `CareTeam/${careTeamId}`);
+  expect(answer.status).toBe(200);
+  return answer.body as CareTeam;
+}
+
+/** The Matrix users of the CareTeam's participants whose period has not ended. */
+async function careTeamUsers(): Promise<string[]> {
+  const userOfRole: Record<string, string> = {
+    [`PractitionerRole/${ids['counsellorRole']}`]: counsellor.userId,
+    [`PractitionerRole/${ids['gpRole']}`]: gp.userId,
+    [`PractitionerRole/${ids['nurseRole']}`]: nurse.userId,
+  };
+  const now = Date.now();
+  return (await readCareTeam()).participant!
+    .filter((p) => !p.period?.end || new Date(p.period.end).getTime() > now)
+    .map((p) => userOfRole[p.member!.reference!]!)
+    .sort();
+}
+
+/** CareTeam and room agree: the room holds exactly the users of the active participants. */
+async function expectRoomToMatchCareTeam(): Promise<void> {
+  const expected = await careTeamUsers();
+  await waitFor(async () => (JSON.stringify(await roomMembers()) === JSON.stringify(expected) ? true : undefined), `room members ${expected.join(', ')}`);
+}
+
+const levelOf = (levels: { users: Record<string, number> }, user: string) => levels.users[user] ?? 0;
+
+async function untilPowerLevels(what: string, holds: (levels: Awaited<ReturnType<typeof powerLevels>>) => boolean): Promise<void> {
+  await waitFor(async () => (holds(await powerLevels()) ? true : undefined), what);
+}
+
+/** The counsellor types a command; resolves with the bot's answer (a notice replying to it). */
+async function command(text: string): Promise<string> {
+  const eventId = await counsellor.say(roomId, text);
+  const notice = await counsellor.waitForNoticeAbout(eventId);
+  return String(notice.getContent()['body']);
+}
+
+async function sendRefused(send: () => Promise<unknown>): Promise<void> {
+  await expect(send()).rejects.toThrow(/M_FORBIDDEN|403|Forbidden|not allowed|power/i);
+}
+
+function consent(patient: string, organizations: string[]): Consent {
+  return {
+    resourceType: 'Consent',
+    status: 'active',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0', display: 'Patient Consent' }] }],
+    patient: { reference: patient },
+    dateTime: new Date(Date.now() - 60_000).toISOString(),
+    organization: [{ reference: ids['office']! }],
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+    provision: { type: 'permit', actor: organizations.map((reference) => ({ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference } })) },
+  };
+}
+
+function careTeam(patient: string, members: string[]): CareTeam {
+  return {
+    resourceType: 'CareTeam',
+    status: 'active',
+    identifier: [{ system: 'urn:example:county-cases', value: 'PB-2026-0042' }],
+    category: [{ text: 'Care counselling' }],
+    // Integrators do write such names: the room must never show it.
+    name: `Care team for ${PERSON.given} ${PERSON.family}`,
+    subject: { reference: patient },
+    period: { start: new Date().toISOString() },
+    managingOrganization: [{ reference: ids['office']! }],
+    reasonCode: [{ text: 'Discharge planning after hip fracture' }],
+    participant: [
+      { role: [{ coding: [CASE_ROLE.moderator] }], member: { reference: `PractitionerRole/${ids['counsellorRole']}` } },
+      ...members.map((member) => ({ member: { reference: member } })),
+    ],
+  };
+}
+
+async function createPatient(given: string): Promise<string> {
+  const patient: Patient = { resourceType: 'Patient', name: [{ given: [given], family: PERSON.family }], birthDate: PERSON.birthDate };
+  const answer = await office.request('POST', 'Patient', { body: patient });
+  expect(answer.status).toBe(201);
+  return `Patient/${answer.body.id}`;
+}
+
+beforeAll(async () => {
+  hubStack = await startAuthHub(['api', 'outbox-relay', 'delivery'], { cases: { timeZone: 'UTC', clockSeconds: 1 } }, (config) => ({ ...config, matrix: { ...config.matrix, keySharing: 'all' } }));
+  botUserId = hubStack.hub.bot!.client.getUserId()!;
+  admin = await openSynapseAdminSession({
+    homeserverUrl: stack.homeserverUrl,
+    sharedSecret: readRegistrationSecret(stack),
+    localpart: `case-admin-${Date.now()}`,
+    passwordFile: join(mkdtempSync(join(tmpdir(), 'carehub-case-admin-')), 'password'),
+  });
+  const [counsellorUser, nurseUser, gpUser, clinicUser] = await Promise.all([registerTestUser('counsellor-voss'), registerTestUser('nurse-hoffmann'), registerTestUser('gp-berg'), registerTestUser('dr-clinic')]);
+  counsellor = await GpMatrixClient.start(stack.homeserverUrl, counsellorUser);
+  nurse = await GpMatrixClient.start(stack.homeserverUrl, nurseUser);
+  gp = await NioGpClient.start(gpUser, stack);
+  clinicDoctor = clinicUser.userId;
+
+  // The county's operator loads the network's directory: the counselling office, the GP
+  // practice, the home-care service and a clinic, each with one person on Matrix.
+  const operator = await hubStack.integrator('county-operator', 'Organization/county', { roles: ['operator'] });
+  const people: Array<[string, string, string, string]> = [
+    ['office', 'Pflegestützpunkt Nord', 'Maren Voss', counsellor.userId],
+    ['practice', 'Praxis Dr. Berg', 'Jonas Berg', gp.userId],
+    ['homecare', 'Ambulanter Pflegedienst Elbe', 'Lea Hoffmann', nurse.userId],
+    ['clinic', 'Klinikum Süd', 'Tom Richter', clinicDoctor],
+  ];
+  const entries = people.flatMap(([key, organization, person, userId], index) => {
+    const urn = (n: number) => `urn:uuid:ca5e0000-0000-4000-8000-00000000${index}${n}00`;
+    const [given, family] = person.split(' ') as [string, string];
+    return [
+      entry(urn(1), { resourceType: 'Organization', active: true, name: organization }),
+      entry(urn(2), { resourceType: 'Practitioner', active: true, name: [{ given: [given], family }] }),
+      entry(urn(3), matrixEndpoint(userId, urn(1))),
+      entry(urn(4), { resourceType: 'PractitionerRole', active: true, practitioner: { reference: urn(2) }, organization: { reference: urn(1) }, endpoint: [{ reference: urn(3) }], code: [{ text: key }] } as FhirResource),
+    ];
+  });
+  const directory = await operator.request('POST', '', { body: { resourceType: 'Bundle', type: 'transaction', entry: entries } satisfies Bundle });
+  expect(directory.status).toBe(200);
+  const created = (directory.body as Bundle).entry!.map((e) => e.resource!);
+  people.forEach(([key], index) => {
+    ids[key] = `Organization/${created[index * 4]!.id}`;
+    ids[`${key === 'office' ? 'counsellor' : key === 'practice' ? 'gp' : key === 'homecare' ? 'nurse' : 'clinic'}Role`] = created[index * 4 + 3]!.id!;
+  });
+  office = await hubStack.integrator('office-case-system', ids['office']!);
+}, TIMEOUT);
+
+afterAll(async () => {
+  counsellor?.stop();
+  nurse?.stop();
+  await gp?.stop();
+  await admin?.close();
+  await hubStack?.stop();
+});
+
+describe('consent first', () => {
+  test('a case about a person without an active Consent is refused, says why, and no room is made', async () => {
+    const patient = await createPatient('Without');
+    const answer = await office.request('POST', 'CareTeam', { body: careTeam(patient, [`PractitionerRole/${ids['gpRole']}`]) });
+    expect(answer.status).toBe(422);
+    expect(answer.body.issue[0].diagnostics).toMatch(/No active Consent/);
+    const { rows } = await hubStack.hub.db.query("SELECT 1 FROM resources WHERE resource_type = 'CareTeam'");
+    expect(rows).toHaveLength(0);
+  });
+
+  test('inviting an organisation the Consent does not cover is refused, naming who', async () => {
+    const patient = await createPatient('Narrow');
+    expect((await office.request('POST', 'Consent', { body: consent(patient, [ids['practice']!]) })).status).toBe(201);
+    const answer = await office.request('POST', 'CareTeam', { body: careTeam(patient, [`PractitionerRole/${ids['gpRole']}`, `PractitionerRole/${ids['clinicRole']}`]) });
+    expect(answer.status).toBe(422);
+    expect(answer.body.issue[0].diagnostics).toContain(`does not cover PractitionerRole/${ids['clinicRole']}`);
+    expect(answer.body.issue[0].diagnostics).not.toContain(`PractitionerRole/${ids['gpRole']}`);
+  });
+});
+
+describe('a case opened by FHIR', () => {
+  let patient: string;
+  let consentId: string;
+
+  beforeAll(async () => {
+    patient = await createPatient(PERSON.given);
+    const recorded = await office.request('POST', 'Consent', { body: consent(patient, [ids['practice']!, ids['homecare']!]) });
+    expect({ status: recorded.status, issue: recorded.body.issue }).toEqual({ status: 201, issue: undefined });
+    consentId = recorded.body.id;
+    const opened = await office.request('POST', 'CareTeam', { body: careTeam(patient, [`PractitionerRole/${ids['gpRole']}`, `PractitionerRole/${ids['nurseRole']}`]) });
+    expect({ status: opened.status, issue: opened.body.issue }).toEqual({ status: 201, issue: undefined });
+    careTeamId = opened.body.id;
+    roomId = await waitFor(async () => {
+      const { rows } = await hubStack.hub.db.query<{ room_id: string | null }>('SELECT room_id FROM case_rooms WHERE care_team_id = $1', [careTeamId]);
+      return rows[0]?.room_id ?? undefined;
+    }, 'the case room');
+  }, TIMEOUT);
+
+  test('the counsellor, the GP (libolm) and the nurse are in an encrypted, invite-only room named by case number and service, and each reads the pinned summary', async () => {
+    await expectRoomToMatchCareTeam();
+    const state = await rawRoomState();
+    const content = (type: string) => state.find((e) => e.type === type)?.content;
+    expect(content('m.room.name')).toEqual({ name: 'Case PB-2026-0042 · Care counselling' });
+    expect(content('m.room.encryption')).toMatchObject({ algorithm: 'm.megolm.v1.aes-sha2' });
+    expect(content('m.room.join_rules')).toEqual({ join_rule: 'invite' });
+    expect(content('org.carehub.room')).toEqual({ kind: 'case', careTeam: `CareTeam/${careTeamId}` });
+    const levels = await powerLevels();
+    expect(levelOf(levels, botUserId)).toBe(100);
+    expect(levelOf(levels, counsellor.userId)).toBe(50);
+
+    const isSummary = (body: unknown) => String(body).startsWith('📌 Case PB-2026-0042');
+    const summary = await counsellor.waitForEvent('the pinned summary', (e) => e.getRoomId() === roomId && isSummary(e.getContent()['body']));
+    expect(summary.getContent()['body']).toContain(`About: ${PERSON.given} ${PERSON.family} (born ${PERSON.birthDate})`);
+    expect(summary.isEncrypted()).toBe(true);
+    expect(content('m.room.pinned_events')).toEqual({ pinned: [summary.getId()] });
+    const nioSummary = await gp.waitForEvent('the pinned summary', (e) => e.room_id === roomId && isSummary(e.content['body']));
+    expect(nioSummary.encrypted).toBe(true);
+    await nurse.waitForEvent('the pinned summary', (e) => e.getRoomId() === roomId && isSummary(e.getContent()['body']));
+  });
+
+  test("the homeserver's stored state for the room holds no name or birth date of the person", async () => {
+    const raw = JSON.stringify(await rawRoomState());
+    for (const personal of [PERSON.given, PERSON.family, PERSON.birthDate, 'hip fracture']) expect(raw).not.toContain(personal);
+  });
+
+  test('what the members write reaches each other, across both crypto implementations', async () => {
+    const fromGp = await gp.say(roomId, 'I can see Mrs H. on Thursday.');
+    await counsellor.waitForEvent('the GP’s message', (e) => e.getId() === fromGp);
+    await nurse.waitForEvent('the GP’s message', (e) => e.getId() === fromGp);
+    const fromNurse = await nurse.say(roomId, 'Morning visits are possible from Monday.');
+    await gp.waitForEvent('the nurse’s message', (e) => e.event_id === fromNurse);
+  });
+
+  test('a muted participant’s send is refused by the homeserver; unmuted, it goes through; a timed mute ends by itself', async () => {
+    expect(await command(`!mute ${nurse.userId}`)).toMatch(/muted until a moderator unmutes/);
+    await untilPowerLevels('the nurse muted', (levels) => levelOf(levels, nurse.userId) < levels.events_default);
+    await sendRefused(() => nurse.say(roomId, 'Can I still write?'));
+    expect(await command(`!unmute ${nurse.userId}`)).toMatch(/can write again/);
+    await untilPowerLevels('the nurse unmuted', (levels) => levelOf(levels, nurse.userId) >= levels.events_default);
+    await nurse.say(roomId, 'Back again.');
+
+    expect(await command(`!mute ${nurse.userId} 3s`)).toMatch(/muted until/);
+    await untilPowerLevels('the nurse muted for 3 s', (levels) => levelOf(levels, nurse.userId) < levels.events_default);
+    await untilPowerLevels('the timed mute over', (levels) => levelOf(levels, nurse.userId) >= levels.events_default);
+    await nurse.say(roomId, 'Thanks.');
+    await expectRoomToMatchCareTeam();
+  });
+
+  test('locking blocks every participant’s send, the moderator’s not; unlocking lets them write again', async () => {
+    expect(await command('!lock')).toMatch(/locked/);
+    await untilPowerLevels('the room locked', (levels) => levels.events_default >= 50);
+    await sendRefused(() => gp.say(roomId, 'Locked?'));
+    await sendRefused(() => nurse.say(roomId, 'Locked?'));
+    await counsellor.say(roomId, 'We continue on Tuesday.');
+    expect(await command('!unlock')).toMatch(/unlocked/);
+    await untilPowerLevels('the room unlocked', (levels) => levels.events_default === 0);
+    await gp.say(roomId, 'Fine.');
+  });
+
+  test('every command answers: an unknown one gets help, a participant’s moderator command a refusal that says why', async () => {
+    expect(await command('!frobnicate')).toMatch(/is not a command here/);
+    const fromGp = await gp.say(roomId, '!lock');
+    const refusal = await counsellor.waitForNoticeAbout(fromGp);
+    expect(refusal.getContent()['body']).toMatch(/Only the case's moderators can/);
+    expect((await powerLevels()).events_default).toBe(0);
+  });
+
+  test('open hours lock and open the room by themselves on a short schedule, with a notice each time', async () => {
+    // A one-minute window starting at the next whole minute at least 20 s away (UTC in this hub).
+    const start = new Date(Math.ceil((Date.now() + 20_000) / 60_000) * 60_000);
+    const end = new Date(start.getTime() + 60_000);
+    const hhmm = (at: Date) => (at.getUTCHours() === 0 && at.getUTCMinutes() === 0 && at > start ? '24:00' : at.toISOString().slice(11, 16));
+    const day = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][start.getUTCDay()]!;
+    expect(await command(`!hours ${day} ${hhmm(start)}-${hhmm(end)}`)).toMatch(/Open hours set/);
+    await counsellor.waitForEvent('the closed-by-hours notice', (e) => e.getRoomId() === roomId && String(e.getContent()['body']).startsWith('🌙'));
+    await untilPowerLevels('locked outside open hours', (levels) => levels.events_default >= 50);
+    await sendRefused(() => nurse.say(roomId, 'Too early?'));
+    await counsellor.waitForEvent('the opened-by-hours notice', (e) => e.getRoomId() === roomId && String(e.getContent()['body']).startsWith('🕒 The room is open'), 120_000);
+    await untilPowerLevels('open in open hours', (levels) => levels.events_default === 0);
+    await nurse.say(roomId, 'Open now.');
+    await untilPowerLevels('locked again when the hour is over', (levels) => levels.events_default >= 50);
+    expect(await command('!hours off')).toMatch(/open at all times/);
+    await untilPowerLevels('open at all times', (levels) => levels.events_default === 0);
+  }, TIMEOUT);
+
+  test("a removal with the plain Matrix kick API (as Element's member list does it) ends the nurse's period in the CareTeam; she cannot decrypt what follows", async () => {
+    await counsellor.client.kick(roomId, nurse.userId, 'Care moved to another service');
+    const ended = await waitFor(async () => {
+      const team = await readCareTeam();
+      return team.participant!.find((p) => p.member?.reference === `PractitionerRole/${ids['nurseRole']}` && p.period?.end);
+    }, "the nurse's participation ended");
+    expect(new Date(ended.period!.end!).getTime()).toBeLessThanOrEqual(Date.now());
+    await expectRoomToMatchCareTeam();
+    await counsellor.waitForEvent('the removal notice', (e) => e.getRoomId() === roomId && String(e.getContent()['body']).includes('was removed from the case by'));
+
+    const after = await counsellor.say(roomId, 'Next visit: Friday 10:00.');
+    await gp.waitForEvent('the message after the removal', (e) => e.event_id === after);
+    // The event the homeserver stores is Megolm ciphertext under a session the nurse holds no key of.
+    const { event } = await adminGet<{ event: { type: string; content: { session_id?: string } } }>(`/_synapse/admin/v1/rooms/${encodeURIComponent(roomId)}/context/${encodeURIComponent(after)}`);
+    expect(event.type).toBe('m.room.encrypted');
+    const nurseSessions = new Set((await nurse.client.getCrypto()!.exportRoomKeys()).filter((k) => k.room_id === roomId).map((k) => k.session_id));
+    expect(nurseSessions.size).toBeGreaterThan(0);
+    expect(nurseSessions.has(event.content.session_id!)).toBe(false);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(nurse.eventsIn(roomId).some((e) => e.getId() === after)).toBe(false);
+  });
+
+  test('revoking the Consent removes the members it covered, tells the room, and is recorded', async () => {
+    const current = (await office.request('GET', `Consent/${consentId}`)).body as Consent & { id: string };
+    const revoked = await office.request('PUT', `Consent/${consentId}`, { body: { ...current, status: 'inactive' } });
+    expect(revoked.status).toBe(200);
+    await waitFor(async () => ((await careTeamUsers()).join() === counsellor.userId ? true : undefined), 'only the counsellor left in the CareTeam');
+    await expectRoomToMatchCareTeam();
+    const notice = await counsellor.waitForEvent('the consent notice', (e) => e.getRoomId() === roomId && String(e.getContent()['body']).startsWith('🔐'));
+    expect(notice.getContent()['body']).not.toContain(PERSON.family);
+    const { rows } = await hubStack.hub.db.query(
+      `SELECT 1 FROM resources WHERE resource_type = 'AuditEvent' AND content @> $1::jsonb`,
+      [JSON.stringify({ subtype: [{ code: 'case-consent-removal' }], entity: [{ what: { reference: `CareTeam/${careTeamId}` } }] })],
+    );
+    expect(rows.length).toBeGreaterThan(0);
+  });
+
+  test('every moderation step is an AuditEvent naming the case', async () => {
+    const { rows } = await hubStack.hub.db.query<{ code: string }>(
+      `SELECT content -> 'subtype' -> 0 ->> 'code' AS code FROM resources WHERE resource_type = 'AuditEvent' AND content @> $1::jsonb`,
+      [JSON.stringify({ entity: [{ what: { reference: `CareTeam/${careTeamId}` } }] })],
+    );
+    const codes = new Set(rows.map((r) => r.code));
+    for (const step of ['room-opened', 'member-invited', 'muted', 'unmuted', 'mute-ended', 'locked', 'unlocked', 'open-hours-set', 'opened-by-hours', 'locked-by-hours', 'removed-by-moderator', 'consent-removal']) {
+      expect([step, codes.has(`case-${step}`)]).toEqual([step, true]);
+    }
+  });
+
+  test('case close ends the CareTeam and makes the room read-only for everyone', async () => {
+    expect(await command('!case close')).toMatch(/closed/);
+    await waitFor(async () => ((await readCareTeam()).status === 'inactive' ? true : undefined), 'the CareTeam inactive');
+    await untilPowerLevels('the room read-only', (levels) => levels.events_default === 100);
+    await sendRefused(() => counsellor.say(roomId, 'One more thing'));
+  });
+});
