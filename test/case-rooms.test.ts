@@ -1,7 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Bundle, CareTeam, Consent, FhirResource, Patient } from 'fhir/r4.js';
+import type { Bundle, CareTeam, Communication, Consent, DocumentReference, FhirResource, Patient } from 'fhir/r4.js';
+import { KEEP_CONVERSATION_EXTENSION } from '../hub/src/cases/case-conversation.js';
 import { CASE_ROLE } from '../hub/src/cases/case-roles.js';
 import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
 import { NioGpClient } from '../ops/lib/nio-gp-client.js';
@@ -122,6 +124,8 @@ function careTeam(patient: string, members: string[]): CareTeam {
     period: { start: new Date().toISOString() },
     managingOrganization: [{ reference: ids['office']! }],
     reasonCode: [{ text: 'Discharge planning after hip fracture' }],
+    // The case system wants the conversation kept (for its own record and the transcript).
+    extension: [{ url: KEEP_CONVERSATION_EXTENSION, valueBoolean: true }],
     participant: [
       { role: [{ coding: [CASE_ROLE.moderator] }], member: { reference: `PractitionerRole/${ids['counsellorRole']}` } },
       ...members.map((member) => ({ member: { reference: member } })),
@@ -137,14 +141,16 @@ async function createPatient(given: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  hubStack = await startAuthHub(['api', 'outbox-relay', 'delivery'], { cases: { timeZone: 'UTC', clockSeconds: 1 } }, (config) => ({ ...config, matrix: { ...config.matrix, keySharing: 'all' } }));
+  const adminDir = mkdtempSync(join(tmpdir(), 'carehub-case-admin-'));
+  admin = await openSynapseAdminSession({ homeserverUrl: stack.homeserverUrl, sharedSecret: readRegistrationSecret(stack), localpart: `case-admin-${Date.now()}`, passwordFile: join(adminDir, 'password') });
+  // The operators' Synapse admin token, so the hub purges closed case rooms; members go at once after the close here.
+  const synapseAdminTokenFile = join(adminDir, 'token');
+  writeFileSync(synapseAdminTokenFile, admin.accessToken, { mode: 0o600 });
+  hubStack = await startAuthHub(['api', 'outbox-relay', 'delivery'], { cases: { timeZone: 'UTC', clockSeconds: 1, removeMembersAfterDays: 0, synapseAdminTokenFile } }, (config) => ({
+    ...config,
+    matrix: { ...config.matrix, keySharing: 'all' },
+  }));
   botUserId = hubStack.hub.bot!.client.getUserId()!;
-  admin = await openSynapseAdminSession({
-    homeserverUrl: stack.homeserverUrl,
-    sharedSecret: readRegistrationSecret(stack),
-    localpart: `case-admin-${Date.now()}`,
-    passwordFile: join(mkdtempSync(join(tmpdir(), 'carehub-case-admin-')), 'password'),
-  });
   const [counsellorUser, nurseUser, gpUser, clinicUser] = await Promise.all([registerTestUser('counsellor-voss'), registerTestUser('nurse-hoffmann'), registerTestUser('gp-berg'), registerTestUser('dr-clinic')]);
   counsellor = await GpMatrixClient.start(stack.homeserverUrl, counsellorUser);
   nurse = await GpMatrixClient.start(stack.homeserverUrl, nurseUser);
@@ -186,7 +192,7 @@ afterAll(async () => {
   await gp?.stop();
   await admin?.close();
   await hubStack?.stop();
-});
+}, TIMEOUT);
 
 describe('consent first', () => {
   test('a case about a person without an active Consent is refused, says why, and no room is made', async () => {
@@ -259,6 +265,32 @@ describe('a case opened by FHIR', () => {
     await nurse.waitForEvent('the GP’s message', (e) => e.getId() === fromGp);
     const fromNurse = await nurse.say(roomId, 'Morning visits are possible from Monday.');
     await gp.waitForEvent('the nurse’s message', (e) => e.event_id === fromNurse);
+  });
+
+  test("what members write is kept as Communications to the case, from each member's role, when the case says so", async () => {
+    const kept = await waitFor(async () => {
+      const answer = await office.request('GET', `Communication?recipient=CareTeam/${careTeamId}`);
+      const found = (answer.body as Bundle).entry?.map((e) => e.resource as Communication) ?? [];
+      return found.some((c) => c.payload?.[0]?.contentString === 'Morning visits are possible from Monday.') ? found : undefined;
+    }, 'the kept conversation');
+    const fromGp = kept.find((c) => c.payload?.[0]?.contentString === 'I can see Mrs H. on Thursday.');
+    expect(fromGp?.sender).toEqual({ reference: `PractitionerRole/${ids['gpRole']}` });
+    expect(fromGp?.subject?.reference).toMatch(/^Patient\//);
+  });
+
+  test("an integrator's Communication to the case appears in the room as the sending organisation's message, and is not kept twice", async () => {
+    const practiceSystem = await hubStack.integrator('practice-system', ids['practice']!);
+    const posted = await practiceSystem.request('POST', 'Communication', {
+      body: { resourceType: 'Communication', status: 'completed', recipient: [{ reference: `CareTeam/${careTeamId}` }], sender: { reference: ids['practice']! }, payload: [{ contentString: 'Lab results are in: HbA1c 6.9 %.' }] } satisfies Communication,
+    });
+    expect(posted.status).toBe(201);
+    const expected = '💬 Praxis Dr. Berg: Lab results are in: HbA1c 6.9 %.';
+    const seen = await counsellor.waitForEvent('the practice’s message', (e) => e.getRoomId() === roomId && e.getContent()['body'] === expected);
+    expect(seen.getContent()['org.carehub.communication']).toBe(`Communication/${posted.body.id}`);
+    const nio = await gp.waitForEvent('the practice’s message', (e) => e.room_id === roomId && e.content['body'] === expected);
+    expect(nio.encrypted).toBe(true);
+    const all = await office.request('GET', `Communication?recipient=CareTeam/${careTeamId}`);
+    expect(((all.body as Bundle).entry ?? []).filter((e) => (e.resource as Communication).payload?.[0]?.contentString === 'Lab results are in: HbA1c 6.9 %.')).toHaveLength(1);
   });
 
   test('a muted participant’s send is refused by the homeserver; unmuted, it goes through; a timed mute ends by itself', async () => {
@@ -361,10 +393,56 @@ describe('a case opened by FHIR', () => {
     }
   });
 
-  test('case close ends the CareTeam and makes the room read-only for everyone', async () => {
+  test('case close ends the CareTeam, makes the room read-only, exports the transcript (which matches what was said, documents too) and, after the retention, purges the room', async () => {
+    const letter = Buffer.from('%PDF-1.4\n% discharge letter of the case\n');
+    await counsellor.sendFile(roomId, letter, 'discharge-letter.pdf', 'application/pdf');
     expect(await command('!case close')).toMatch(/closed/);
     await waitFor(async () => ((await readCareTeam()).status === 'inactive' ? true : undefined), 'the CareTeam inactive');
     await untilPowerLevels('the room read-only', (levels) => levels.events_default === 100);
     await sendRefused(() => counsellor.say(roomId, 'One more thing'));
+
+    // The transcript: two documents linked to the CareTeam, a FHIR Bundle and a readable one.
+    const transcripts = await waitFor(async () => {
+      const answer = await office.request('GET', `DocumentReference?related=CareTeam/${careTeamId}`);
+      const found = ((answer.body as Bundle).entry ?? []).map((e) => e.resource as DocumentReference & { id: string }).filter((d) => d.type?.text === 'Case room transcript');
+      return found.length === 2 ? found : undefined;
+    }, 'the transcript documents');
+    const contentOf = async (document: DocumentReference) => {
+      const answer = await fetch(`${hubStack.baseUrl}/fhir/${document.content[0]!.attachment.url}`, { headers: { authorization: `Bearer ${office.token}` } });
+      expect(answer.status).toBe(200);
+      const bytes = Buffer.from(await answer.arrayBuffer());
+      expect(createHash('sha1').update(bytes).digest('base64')).toBe(document.content[0]!.attachment.hash);
+      return bytes.toString('utf8');
+    };
+    const fhirForm = transcripts.find((d) => d.content[0]!.attachment.contentType === 'application/fhir+json')!;
+    const htmlForm = transcripts.find((d) => d.content[0]!.attachment.contentType === 'text/html')!;
+    const bundle = JSON.parse(await contentOf(fhirForm)) as Bundle;
+    expect(bundle.type).toBe('collection');
+    const said = bundle.entry!.map((e) => (e.resource!.resourceType === 'Communication' ? (e.resource as Communication).payload![0]!.contentString : `📄 ${(e.resource as DocumentReference).description}`));
+    const inOrder = ['I can see Mrs H. on Thursday.', 'Morning visits are possible from Monday.', '💬 Praxis Dr. Berg: Lab results are in: HbA1c 6.9 %.', 'Back again.', 'We continue on Tuesday.', 'Fine.', 'Open now.', 'Next visit: Friday 10:00.', '📄 discharge-letter.pdf'];
+    expect(said.filter((text) => inOrder.includes(text!))).toEqual(inOrder);
+    const fromGp = bundle.entry!.find((e) => (e.resource as Communication).payload?.[0]?.contentString === 'I can see Mrs H. on Thursday.')!.resource as Communication;
+    expect(fromGp.sender).toEqual({ reference: `PractitionerRole/${ids['gpRole']}` });
+    const letterDocument = bundle.entry!.find((e) => e.resource!.resourceType === 'DocumentReference')!.resource as DocumentReference;
+    expect(await contentOf(letterDocument)).toBe(letter.toString('utf8'));
+    const html = await contentOf(htmlForm);
+    expect(html).toContain(`${PERSON.given} ${PERSON.family}`);
+    expect(html).toContain('Morning visits are possible from Monday.');
+    expect(html).toContain('Jonas Berg');
+
+    // After the retention (0 days here) the members are removed and the room purged from the homeserver.
+    await waitFor(async () => {
+      const answer = await fetch(new URL(`/_synapse/admin/v1/rooms/${encodeURIComponent(roomId)}`, stack.homeserverUrl), { headers: { authorization: `Bearer ${admin.accessToken}` } });
+      return answer.status === 404 ? true : undefined;
+    }, 'the room purged');
+    // The purge is recorded once Synapse reports it complete.
+    await waitFor(async () => {
+      const { rows } = await hubStack.hub.db.query<{ code: string }>(
+        `SELECT content -> 'subtype' -> 0 ->> 'code' AS code FROM resources WHERE resource_type = 'AuditEvent' AND content @> $1::jsonb`,
+        [JSON.stringify({ entity: [{ what: { reference: `CareTeam/${careTeamId}` } }] })],
+      );
+      const codes = rows.map((r) => r.code);
+      return codes.includes('case-transcript-exported') && codes.includes('case-room-purged') ? true : undefined;
+    }, 'the export and the purge recorded');
   });
 });

@@ -184,7 +184,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
       const readability = new ReadabilityWatch(db, sender, logger.child({ component: 'readability' }), config.matrix.readabilityCheckSeconds * 1000);
       readability.start();
       stops.push(() => readability.stop());
-      const caseClock = new CaseClock(db, writes, config.cases.timeZone, config.cases.clockSeconds * 1000, logger.child({ component: 'case-clock' }));
+      const caseClock = new CaseClock(db, writes, config.cases, logger.child({ component: 'case-clock' }));
       caseClock.start();
       stops.push(() => caseClock.stop());
       const connection = workerConnection(config);
@@ -204,6 +204,14 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
           logger,
           homeserverUrl: config.matrix.homeserverUrl,
           cases: { caseRooms, botUserId: config.matrix.bot.userId, timeZone: config.cases.timeZone },
+          closing: {
+            bot: bot.client,
+            media: { homeserverUrl: config.matrix.homeserverUrl, accessToken: () => sender!.accessToken },
+            publicBaseUrl: config.http.publicBaseUrl,
+            timeZone: config.cases.timeZone,
+            synapseAdminTokenFile: config.cases.synapseAdminTokenFile,
+            homeserverUrl: config.matrix.homeserverUrl,
+          },
         }), {
         ...workerOptions,
         concurrency: config.delivery.concurrency,

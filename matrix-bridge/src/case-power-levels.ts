@@ -11,7 +11,7 @@ import { CAREHUB_ROOM_STATE } from './room-state.js';
 export interface CaseModeration {
   /** The care counsellors who run the case. */
   moderators: string[];
-  /** The case's own organisation's people: they may still write when the room is muted for all. */
+  /** The network's professionals in the case (every participant but guests): they may still write when the room is muted for all. */
   staff: string[];
   /** Members who may not write. Moderators are never muted: listed here, they keep their level. */
   muted: string[];

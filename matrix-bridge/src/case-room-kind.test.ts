@@ -47,6 +47,10 @@ describe('what a member writes in a case room', () => {
     expect(CASE_ROOM.readTimelineEvent(timelineEvent('m.room.message', { msgtype: 'm.notice', body: '!mute @gp:hs 30m' }))).toBeUndefined();
   });
 
+  test('a file a member posts is no message to act on: it stays in the room, and the transcript takes it at the close', () => {
+    expect(CASE_ROOM.readTimelineEvent(timelineEvent('m.room.message', { msgtype: 'm.file', body: 'discharge-letter.pdf', file: { url: 'mxc://carehub.test/x' } }))).toBeUndefined();
+  });
+
   test('editing an earlier message (m.replace) does not give the command again', () => {
     const edit = text('* !mute @gp:hs 30m', { 'm.new_content': { msgtype: 'm.text', body: '!mute @gp:hs 30m' }, 'm.relates_to': { rel_type: 'm.replace', event_id: '$original' } });
     expect(CASE_ROOM.readTimelineEvent(edit)).toBeUndefined();

@@ -54,9 +54,10 @@ export const CASE_ROOM: RoomKindWithoutHandlers<CaseRoomState, CaseRoomEvent, Ca
   readTimelineEvent(event) {
     if (event.type !== EventType.RoomMessage) return undefined;
     const { body, msgtype, format, formatted_body: formatted } = event.content as { body?: unknown; msgtype?: unknown; format?: unknown; formatted_body?: unknown };
-    // Edits (m.replace) are not new commands; notices are bots talking.
+    // Edits (m.replace) are not new commands.
     const relation = event.content['m.relates_to'] as { rel_type?: string } | undefined;
-    if (typeof body !== 'string' || msgtype === 'm.notice' || relation?.rel_type === 'm.replace') return undefined;
+    // Files and images stay in the room (the transcript takes them at the close); notices are bots talking.
+    if (typeof body !== 'string' || (msgtype !== 'm.text' && msgtype !== 'm.emote') || relation?.rel_type === 'm.replace') return undefined;
     const command = parseCaseCommand(body, format === 'org.matrix.custom.html' && typeof formatted === 'string' ? formatted : undefined);
     return { happening: command ? { kind: 'command', command } : { kind: 'message', text: body } };
   },

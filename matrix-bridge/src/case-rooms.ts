@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { CASE_ROOM, type CaseRoomState } from './case-room-kind.js';
 import type { PowerLevels } from './room-kind.js';
 import { untilRoomInSync, type RoomSender } from './room-sender.js';
-import { errcode, initialRoomState, isUsable, resolveAlias, settleMembers, waitUntilReadyToEncrypt } from './room-settling.js';
+import { errcode, initialRoomState, joinedOrInvited, isUsable, resolveAlias, settleMembers, waitUntilReadyToEncrypt } from './room-settling.js';
 
 const PINNED_EVENTS = 'm.room.pinned_events';
 
@@ -141,6 +141,14 @@ export class CaseRooms {
   async remove(roomId: string, userId: string, reason: string, ban = false): Promise<void> {
     if (ban) await this.bot.ban(roomId, userId, reason);
     else await this.bot.kick(roomId, userId, reason);
+  }
+
+  /** Removes every member but the bot (a closed case after its retention); returns who was removed. */
+  async removeEveryone(roomId: string, reason: string): Promise<string[]> {
+    const room = this.bot.getRoom(roomId);
+    const members = room ? [...joinedOrInvited(room)].filter((user) => user !== this.bot.getUserId()) : [];
+    for (const user of members) await this.bot.kick(roomId, user, reason);
+    return members;
   }
 
   /**

@@ -17,7 +17,7 @@ export type { AnswerAction, ReferralAnswer } from './referral-answer.js';
 
 // Rendering what the bot posts: referrals, their edits and re-sends, notices; every text it says.
 export { BOT_MESSAGES } from './bot-messages.js';
-export { ANSWER_HINT, fhirGoesInThread, referralLabel, renderReferralEdit, renderReferralFhirFile, renderReferralMessage, renderReferralResend, type Heading, type ReferralMessageContent, type ReferralView } from './referral-message.js';
+export { ANSWER_HINT, escapeHtml, fhirGoesInThread, referralLabel, renderReferralEdit, renderReferralFhirFile, renderReferralMessage, renderReferralResend, type Heading, type ReferralMessageContent, type ReferralView } from './referral-message.js';
 export { renderNotice, renderProcessingStatus, renderUnreadableNotice } from './room-notice.js';
 
 // The keys CareHub's events carry in a room, and threading.
@@ -35,3 +35,5 @@ export { formatLocalTime, formatOpenHours, isOpenAt, nextChange, parseOpenHours,
 export { CASE_LEVELS, casePowerLevels, moderationOfPowerLevels, type CaseModeration } from './case-power-levels.js';
 export { CASE_ROOM, caseRoomKind, type CaseHappening, type CaseRoomEvent, type CaseRoomHandlers, type CaseRoomState } from './case-room-kind.js';
 export { CaseRooms, type CaseRoomPlan, type SettledCaseRoom } from './case-rooms.js';
+export { CAREHUB_COMMUNICATION_KEY, renderCommunication } from './communication-message.js';
+export { readRoomHistory, type HistoryMessage } from './room-history.js';

@@ -51,7 +51,7 @@ export const INLINE_CONTENT_LIMIT_BYTES = 40 * 1024;
 /** How to answer, in words and in the shapes parseAnswerEvent understands. */
 export const ANSWER_HINT = BOT_MESSAGES.answerHint;
 
-const escapeHtml = (s: string) =>
+export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The words that tell referrals apart in a thread list or a notification: patient and request. */

@@ -22,6 +22,8 @@ export const CASE_STEPS = {
   'open-hours-set': 'Case room open hours set',
   'opened-by-hours': 'Case room opened by its open hours',
   'locked-by-hours': 'Case room locked by its open hours',
+  'transcript-exported': 'Case transcript exported',
+  'room-purged': 'Case room purged from the homeserver',
 } as const;
 export type CaseStep = keyof typeof CASE_STEPS;
 

@@ -1,14 +1,17 @@
 import type { CareTeam } from 'fhir/r4.js';
 import { BOT_MESSAGES, formatOpenHours, isOpenAt, nextChange } from '@carehub/matrix-bridge';
 import type { Logger } from 'pino';
+import type { CareHubConfig } from '../config/config-schema.js';
 import { inTransaction, type Database, type Queryable } from '../store/database.js';
 import { addOutboxRow } from '../store/outbox.js';
 import { findResource } from '../store/resource-store.js';
 import { actorFor } from '../workflow/room-actor.js';
 import type { WriteContext } from '../workflow/write-context.js';
 import { BY_CAREHUB, recordCaseStep } from './case-audit.js';
-import { casesWithRooms, readCaseRoom, saveModeration } from './case-room-record.js';
+import { casesWithRooms, markClosingStep, readCaseRoom, saveModeration } from './case-room-record.js';
 import { endUncoveredParticipants } from './follow-consent.js';
+
+const DAY_MS = 24 * 3600 * 1000;
 
 /** One hub node at a time runs a round (the others find the lock taken and skip it). */
 const CASE_CLOCK_LOCK = 7_242_003;
@@ -30,15 +33,18 @@ export class CaseClock {
   constructor(
     private readonly db: Database,
     private readonly writes: WriteContext,
-    private readonly timeZone: string,
-    private readonly intervalMs: number,
+    private readonly settings: Pick<CareHubConfig['cases'], 'timeZone' | 'clockSeconds' | 'removeMembersAfterDays'>,
     private readonly logger: Logger,
   ) {}
+
+  private get timeZone(): string {
+    return this.settings.timeZone;
+  }
 
   start(): void {
     this.timer = setInterval(() => {
       this.round = this.round.then(() => this.tick()).catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'a case clock round failed; the next one tries again'));
-    }, this.intervalMs);
+    }, this.settings.clockSeconds * 1000);
     this.timer.unref();
   }
 
@@ -47,19 +53,43 @@ export class CaseClock {
     await this.round;
   }
 
-  /** One round over every case with a room. */
+  /**
+   * One round over every case with a room, each case in a transaction of its own (a case that
+   * fails is tried again next round; the others go on). A session advisory lock keeps a second
+   * hub node from running a round at the same time.
+   */
   async tick(at = new Date()): Promise<void> {
-    await inTransaction(this.db, async (client) => {
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [CASE_CLOCK_LOCK]);
+    const lock = await this.db.connect();
+    try {
+      const { rows } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [CASE_CLOCK_LOCK]);
       if (!rows[0]?.locked) return;
-      for (const { careTeamId } of await casesWithRooms(client)) await this.tickCase(client, careTeamId, at);
-    });
+      try {
+        for (const { careTeamId } of await casesWithRooms(this.db)) {
+          await inTransaction(this.db, (client) => this.tickCase(client, careTeamId, at)).catch((error: unknown) =>
+            this.logger.warn({ careTeamId, err: (error as Error).message }, 'the case clock could not bring a case up to date; next round'),
+          );
+        }
+      } finally {
+        await lock.query('SELECT pg_advisory_unlock($1)', [CASE_CLOCK_LOCK]);
+      }
+    } finally {
+      lock.release();
+    }
   }
 
   private async tickCase(client: Queryable, careTeamId: string, at: Date): Promise<void> {
     const careTeam = await findResource<CareTeam & { id: string }>(client, 'CareTeam', careTeamId);
-    if (!careTeam || careTeam.status === 'inactive' || careTeam.status === 'entered-in-error') return;
+    if (!careTeam) return;
     const record = await readCaseRoom(client, careTeamId, true);
+    if (careTeam.status === 'inactive' || careTeam.status === 'entered-in-error') {
+      // Closed: once the transcript is out and the retention has passed, the room is cleared.
+      const due = record.exportedAt && record.exportedAt.getTime() + this.settings.removeMembersAfterDays * DAY_MS <= at.getTime();
+      if (due && !record.purgeRequestedAt) {
+        await markClosingStep(client, careTeamId, 'purge_requested');
+        await addOutboxRow(client, 'case.purge', { careTeamId });
+      }
+      return;
+    }
     const roomId = record.roomId!;
     const notice = (text: string) => addOutboxRow(client, 'room.notice', { roomId, notice: { text } });
     let changed = false;

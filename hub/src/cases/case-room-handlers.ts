@@ -1,7 +1,8 @@
 import type { CareTeam } from 'fhir/r4.js';
 import { BOT_MESSAGES, formatOpenHours, moderationOfPowerLevels, type CaseCommand, type CaseRoomEvent, type CaseRoomHandlers, type CaseRooms } from '@carehub/matrix-bridge';
 import type { Logger } from 'pino';
-import { updateResource } from '../fhir/resource-writer.js';
+import { createResource, updateResource } from '../fhir/resource-writer.js';
+import { conversationOf, keepsConversation } from './case-conversation.js';
 import { inTransaction, type Database, type Queryable } from '../store/database.js';
 import { addOutboxRow, type RoomNotice } from '../store/outbox.js';
 import { readResourceForUpdate } from '../store/resource-store.js';
@@ -152,8 +153,14 @@ export function caseRoomHandlers(deps: CaseHandlerDeps): CaseRoomHandlers {
         return moderate(event, command, hand);
       }),
 
-    // Conversation stays in the room; keeping it as Communications (for the transcript) is a case setting still to come.
-    message: async () => undefined,
+    // Kept as a Communication only when the case says so (extension case-keep-conversation):
+    // otherwise what members say stays in the encrypted room.
+    message: (event) =>
+      onCase(event, async ({ client, careTeam }) => {
+        if (!keepsConversation(careTeam)) return;
+        const actor = await actorFor(client, event.sender);
+        await createResource(writes, client, conversationOf(careTeam, event, actor, event.happening.text, new Date()));
+      }),
 
     'member-gone': (event) =>
       onCase(event, async ({ client, careTeam, say, step }) => {

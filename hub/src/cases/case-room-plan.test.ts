@@ -28,6 +28,9 @@ const record = (changes: Partial<CaseRoomRecord> = {}): CaseRoomRecord => ({
   mutedAll: false,
   openHours: undefined,
   hoursOpen: undefined,
+  exportedAt: undefined,
+  purgeRequestedAt: undefined,
+  purgedAt: undefined,
   ...changes,
 });
 

@@ -12,6 +12,10 @@ export interface CaseRoomRecord {
   openHours: OpenHoursRule | undefined;
   /** What the open-hours rule last made of the room (undefined: no rule, or not applied yet). */
   hoursOpen: boolean | undefined;
+  /** Closing: the transcript exported; removing the members and purging the room asked for; done. */
+  exportedAt: Date | undefined;
+  purgeRequestedAt: Date | undefined;
+  purgedAt: Date | undefined;
 }
 
 interface Row {
@@ -22,6 +26,9 @@ interface Row {
   muted_all: boolean;
   open_hours: OpenHoursRule | null;
   hours_open: boolean | null;
+  exported_at: Date | null;
+  purge_requested_at: Date | null;
+  purged_at: Date | null;
 }
 
 const fromRow = (row: Row): CaseRoomRecord => ({
@@ -32,13 +39,16 @@ const fromRow = (row: Row): CaseRoomRecord => ({
   mutedAll: row.muted_all,
   openHours: row.open_hours ?? undefined,
   hoursOpen: row.hours_open ?? undefined,
+  exportedAt: row.exported_at ?? undefined,
+  purgeRequestedAt: row.purge_requested_at ?? undefined,
+  purgedAt: row.purged_at ?? undefined,
 });
 
 /** The case's record, or a fresh one (nothing moderated, no room yet). */
 export async function readCaseRoom(db: Queryable, careTeamId: string, forUpdate = false): Promise<CaseRoomRecord> {
   if (forUpdate) await db.query('INSERT INTO case_rooms (care_team_id) VALUES ($1) ON CONFLICT DO NOTHING', [careTeamId]);
   const { rows } = await db.query<Row>(`SELECT * FROM case_rooms WHERE care_team_id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [careTeamId]);
-  return rows[0] ? fromRow(rows[0]) : { careTeamId, roomId: undefined, muted: {}, locked: false, mutedAll: false, openHours: undefined, hoursOpen: undefined };
+  return rows[0] ? fromRow(rows[0]) : { careTeamId, roomId: undefined, muted: {}, locked: false, mutedAll: false, openHours: undefined, hoursOpen: undefined, exportedAt: undefined, purgeRequestedAt: undefined, purgedAt: undefined };
 }
 
 /** The case whose room this is. */
@@ -72,4 +82,9 @@ export async function saveCaseRoomId(db: Queryable, careTeamId: string, roomId: 
 export async function casesWithRooms(db: Queryable): Promise<CaseRoomRecord[]> {
   const { rows } = await db.query<Row>('SELECT * FROM case_rooms WHERE room_id IS NOT NULL ORDER BY care_team_id');
   return rows.map(fromRow);
+}
+
+/** Marks a step of closing the case as done (in the transaction that does it). */
+export async function markClosingStep(db: Queryable, careTeamId: string, step: 'exported' | 'purge_requested' | 'purged'): Promise<void> {
+  await db.query(`UPDATE case_rooms SET ${step}_at = now() WHERE care_team_id = $1`, [careTeamId]);
 }

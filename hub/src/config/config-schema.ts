@@ -229,6 +229,18 @@ export const configSchema = z
          * ended, open hours that open or lock a room, Consents that have expired.
          */
         clockSeconds: z.number().int().min(1).max(3600).default(30),
+        /**
+         * How long (days) after a case closes, and its transcript is exported, its members stay
+         * in the read-only room before they are removed and the room is purged. 0: at once.
+         */
+        removeMembersAfterDays: z.number().min(0).max(3650).default(30),
+        /**
+         * An access token of a Synapse server admin (not the bot's), in a file, for purging a
+         * closed case's room from the homeserver (admin API, DELETE /_synapse/admin/v2/rooms).
+         * Without it the bot removes the members and leaves, and the room's events stay on the
+         * homeserver until an operator purges it; the hub logs a warning for each such room.
+         */
+        synapseAdminTokenFile: z.string().min(1).optional(),
       })
       .strict()
       .prefault({}),

@@ -7,11 +7,13 @@ import { deliverReferralResend } from './deliver-referral-resend.js';
 import { deliverRoomNotice } from './deliver-room-notice.js';
 import { deliverDocument } from './deliver-document.js';
 import { settleCaseRoom, type CaseRoomDeps } from '../cases/settle-case-room.js';
+import { deliverCommunication } from './deliver-communication.js';
+import { exportCaseTranscript, purgeCaseRoom, type CloseCaseDeps } from '../cases/close-case.js';
 
-type MatrixTopic = Extract<OutboxTopic, 'referral.deliver' | 'referral.edit' | 'referral.resend' | 'room.notice' | 'document.deliver' | 'case.settle'>;
+type MatrixTopic = Extract<OutboxTopic, 'referral.deliver' | 'referral.edit' | 'referral.resend' | 'room.notice' | 'document.deliver' | 'case.settle' | 'communication.post' | 'case.export' | 'case.purge'>;
 
 /** The processor of the matrix-delivery queue: every event the bot sends, by outbox topic (the job name). */
-export function matrixDeliveryProcessor(deps: MatrixDeliveryDeps & { homeserverUrl: string; cases: Omit<CaseRoomDeps, 'db' | 'logger'> }) {
+export function matrixDeliveryProcessor(deps: MatrixDeliveryDeps & { homeserverUrl: string; cases: Omit<CaseRoomDeps, 'db' | 'logger'>; closing: Omit<CloseCaseDeps, 'db' | 'writes' | 'logger' | 'caseRooms'> }) {
   const processors: { [K in MatrixTopic]: (job: Job<OutboxJobData<K>>) => Promise<string> } = {
     'referral.deliver': deliverReferral(deps),
     'referral.edit': deliverReferralEdit(deps),
@@ -19,6 +21,9 @@ export function matrixDeliveryProcessor(deps: MatrixDeliveryDeps & { homeserverU
     'room.notice': deliverRoomNotice(deps),
     'document.deliver': deliverDocument(deps),
     'case.settle': settleCaseRoom({ db: deps.db, logger: deps.logger, ...deps.cases }),
+    'communication.post': deliverCommunication(deps),
+    'case.export': exportCaseTranscript({ db: deps.db, writes: deps.writes, logger: deps.logger, caseRooms: deps.cases.caseRooms, ...deps.closing }),
+    'case.purge': purgeCaseRoom({ db: deps.db, writes: deps.writes, logger: deps.logger, caseRooms: deps.cases.caseRooms, ...deps.closing }),
   };
   return (job: Job<OutboxJobData>): Promise<string> => {
     const processor = processors[job.name as MatrixTopic];

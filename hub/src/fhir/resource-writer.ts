@@ -212,6 +212,12 @@ async function applyWriteEffects(context: WriteContext, db: Queryable, stored: R
       case 'settle-case':
         await addOutboxRow(db, 'case.settle', { careTeamId: effect.careTeamId });
         break;
+      case 'export-case':
+        await addOutboxRow(db, 'case.export', { careTeamId: effect.careTeamId });
+        break;
+      case 'post-communication':
+        await addOutboxRow(db, 'communication.post', effect.payload);
+        break;
       case 'follow-consent':
         await followConsentChange(context, db, effect.patient);
         break;

@@ -18,6 +18,9 @@ export const QUEUE_FOR_TOPIC: Record<OutboxTopic, string> = {
   'room.notice': 'matrix-delivery',
   'document.deliver': 'matrix-delivery',
   'case.settle': 'matrix-delivery',
+  'communication.post': 'matrix-delivery',
+  'case.export': 'matrix-delivery',
+  'case.purge': 'matrix-delivery',
   'subscription.notify': 'subscription-notification',
   'binary.reencrypt': 'document-maintenance',
 };

@@ -40,6 +40,12 @@ export interface OutboxTopics {
   'document.deliver': { taskId: string; documentReferenceId: string };
   /** Make a case's room match its CareTeam and moderation: create it, invite, remove, power levels. */
   'case.settle': { careTeamId: string };
+  /** A closed case: its room's transcript, decrypted by the bot, stored as documents linked to the CareTeam. */
+  'case.export': { careTeamId: string };
+  /** A closed case after its retention: remove the members, purge the room from the homeserver. */
+  'case.purge': { careTeamId: string };
+  /** Say an integrator's Communication in the room of the case it is sent to, or in the thread of the referral it is about. */
+  'communication.post': { communicationId: string } & ({ careTeamId: string } | { taskId: string });
   /** Re-encrypt one stored document to the current storage key (after a key rotation). */
   'binary.reencrypt': { contentId: string };
   /** Tell a Subscription's endpoint that a resource changed (FHIR R4 rest-hook). */

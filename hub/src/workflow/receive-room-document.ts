@@ -26,12 +26,42 @@ export interface ReceivedDocument {
 export const FROM_MATRIX = { system: ORIGIN_TAG_SYSTEM, code: 'matrix', display: 'Posted in a CareHub Matrix room' };
 
 /**
- * A file a participant posted in a referral room, into FHIR: downloaded and decrypted as it
- * streams (the Matrix hash is checked at the end), checked against the document limits, stored
- * as an OpenPGP-encrypted Binary with a DocumentReference (author = the sender's role, related
- * to the referral's Task) and added to Task.output. Runs in the caller's transaction: a file that
- * fails any check leaves nothing behind. Returns the DocumentReference, or throws a FhirError
- * (413/415) or an integrity error for the caller to report in the room.
+ * A file posted in a CareHub room, into FHIR: downloaded and decrypted as it streams (the Matrix
+ * hash is checked at the end), checked against the document limits, and stored as an
+ * OpenPGP-encrypted Binary with a DocumentReference (`subject`, `author`, `related` as given).
+ * Runs in the caller's transaction: a file that fails any check leaves nothing behind. Throws a
+ * FhirError (413/415) or an integrity error for the caller to report.
+ */
+export async function storeRoomFile(
+  writes: WriteContext,
+  db: Queryable,
+  media: RoomMedia,
+  document: ReceivedDocument,
+  record: { subject: Reference | undefined; author: Reference | undefined; related: Reference[]; at: Date },
+): Promise<DocumentReference & { id: string }> {
+  const settings = writes.documents.settings();
+  const type = assertAllowedContentType(document.mimetype, settings);
+  if ((document.size ?? 0) > settings.maxSizeBytes) throw tooLarge(settings.maxSizeBytes);
+  const plaintext = await downloadEncryptedStream(media.homeserverUrl, media.accessToken(), document.file);
+  const content = await storeContent(db, writes.documents.contentStoreDeps(), plaintext, type);
+  const binary = await createResource<Binary>(writes, db, { resourceType: 'Binary', contentType: type, meta: { tag: [FROM_MATRIX] } }, { id: randomUUID() });
+  await db.query('UPDATE binary_content SET binary_id = $2, version_id = $3 WHERE content_id = $1', [content.contentId, binary.id, Number(binary.meta!.versionId)]);
+  return createResource<DocumentReference>(writes, db, {
+    resourceType: 'DocumentReference',
+    meta: { tag: [FROM_MATRIX] },
+    status: 'current',
+    ...(record.subject ? { subject: record.subject } : {}),
+    date: record.at.toISOString(),
+    ...(record.author ? { author: [record.author] } : {}),
+    description: document.filename,
+    content: [{ attachment: describedAttachment({ contentType: type, title: document.filename }, binary.id!, content) }],
+    context: { related: record.related },
+  });
+}
+
+/**
+ * A file a participant posted in a referral room: stored (storeRoomFile) as a document of the
+ * referral (related to its Task and request) and added to Task.output. Returns the DocumentReference.
  */
 export async function receiveRoomDocument(
   writes: WriteContext,
@@ -42,26 +72,7 @@ export async function receiveRoomDocument(
   author: Reference | undefined,
   at: Date,
 ): Promise<DocumentReference & { id: string }> {
-  const settings = writes.documents.settings();
-  const type = assertAllowedContentType(document.mimetype, settings);
-  if ((document.size ?? 0) > settings.maxSizeBytes) throw tooLarge(settings.maxSizeBytes);
-  const plaintext = await downloadEncryptedStream(media.homeserverUrl, media.accessToken(), document.file);
-  const content = await storeContent(db, writes.documents.contentStoreDeps(), plaintext, type);
-  const binary = await createResource<Binary>(writes, db, { resourceType: 'Binary', contentType: type, meta: { tag: [FROM_MATRIX] } }, { id: randomUUID() });
-  await db.query('UPDATE binary_content SET binary_id = $2, version_id = $3 WHERE content_id = $1', [content.contentId, binary.id, Number(binary.meta!.versionId)]);
-
-  const stored = await createResource<DocumentReference>(writes, db, {
-    resourceType: 'DocumentReference',
-    meta: { tag: [FROM_MATRIX] },
-    status: 'current',
-    ...(task.for ? { subject: task.for } : {}),
-    date: at.toISOString(),
-    ...(author ? { author: [author] } : {}),
-    description: document.filename,
-    content: [{ attachment: describedAttachment({ contentType: type, title: document.filename }, binary.id!, content) }],
-    context: { related: [{ reference: `Task/${task.id}` }, ...(task.focus ? [task.focus] : [])] },
-  });
-
+  const stored = await storeRoomFile(writes, db, media, document, { subject: task.for, author, related: [{ reference: `Task/${task.id}` }, ...(task.focus ? [task.focus] : [])], at });
   await updateResource(writes, db, {
     ...task,
     output: [...(task.output ?? []), { type: { text: 'Document from the recipient' }, valueReference: { reference: `DocumentReference/${stored.id}`, display: document.filename } }],

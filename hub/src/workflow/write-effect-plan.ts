@@ -1,4 +1,4 @@
-import type { Consent, DocumentReference, Reference, Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
+import type { CareTeam, Communication, Consent, DocumentReference, Reference, Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
 import { BOT_MESSAGES } from '@carehub/matrix-bridge';
 import type { OutboxTopics } from '../store/outbox.js';
 import { SUBSCRIBABLE_TYPES } from '../subscriptions/subscription-criteria.js';
@@ -27,8 +27,12 @@ export type WriteEffect =
   | { kind: 'check-case-consent' }
   /** A case's room follows its CareTeam: a `case.settle` row. */
   | { kind: 'settle-case'; careTeamId: string }
+  /** A case closed (CareTeam inactive): its transcript is exported (`case.export`). */
+  | { kind: 'export-case'; careTeamId: string }
   /** A Consent changed: the open cases about its person lose the participants it no longer covers. */
   | { kind: 'follow-consent'; patient: string }
+  /** An integrator's Communication to a case or about a referral: a `communication.post` row, into that room. */
+  | { kind: 'post-communication'; payload: OutboxTopics['communication.post'] }
   /** Each live Subscription whose criteria match this version: a `subscription.notify` row each. */
   | { kind: 'notify-subscribers' };
 
@@ -72,6 +76,24 @@ export function newDocumentLinks(stored: Resource & { id: string }, previous: Re
   return [];
 }
 
+const idsOf = (references: Array<Reference | undefined>, type: string) =>
+  [...new Set(references.map((r) => r?.reference).filter((r): r is string => Boolean(r?.startsWith(`${type}/`))).map((r) => r.slice(type.length + 1)))];
+
+/**
+ * Where an integrator's new Communication goes (a message from a case system or a clinic, not
+ * one the hub made from a room): into the room of each case it is sent to or about, and as a
+ * notice into the thread of each referral it is part of or about. Its text is said there as the
+ * sender's, and it is encrypted like every message in those rooms.
+ */
+export function communicationPosts(communication: Communication & { id: string }): WriteEffect[] {
+  const cases = idsOf([...(communication.recipient ?? []), ...(communication.about ?? [])], 'CareTeam');
+  const referrals = idsOf([...(communication.partOf ?? []), ...(communication.about ?? [])], 'Task');
+  return [
+    ...cases.map((careTeamId) => ({ kind: 'post-communication' as const, payload: { communicationId: communication.id, careTeamId } })),
+    ...referrals.map((taskId) => ({ kind: 'post-communication' as const, payload: { communicationId: communication.id, taskId } })),
+  ];
+}
+
 /** Whether a Task is a referral documents still go to: not finished, and about a ServiceRequest. */
 export function isOpenReferral(task: Task): boolean {
   return !FINISHED_STATUSES.has(task.status) && Boolean(task.focus?.reference?.startsWith('ServiceRequest/'));
@@ -105,9 +127,11 @@ export function writeEffectsOf(stored: Resource & { id: string }, previous?: Res
   }
   if (stored.resourceType === 'CareTeam' && !isOnlyMetaChange(stored, previous)) {
     effects.push({ kind: 'check-case-consent' }, { kind: 'settle-case', careTeamId: stored.id });
+    if ((stored as CareTeam).status === 'inactive' && previous && (previous as CareTeam).status !== 'inactive') effects.push({ kind: 'export-case', careTeamId: stored.id });
   }
   const consentOf = (stored as Consent).patient?.reference;
   if (stored.resourceType === 'Consent' && previous && consentOf && !isOnlyMetaChange(stored, previous)) effects.push({ kind: 'follow-consent', patient: consentOf });
+  if (stored.resourceType === 'Communication' && !previous && !fromMatrix(stored)) effects.push(...communicationPosts(stored as Communication & { id: string }));
   for (const link of newDocumentLinks(stored, previous)) effects.push({ kind: 'send-document', ...link });
   if (SUBSCRIBABLE_TYPES.has(stored.resourceType)) effects.push({ kind: 'notify-subscribers' });
   return effects;
