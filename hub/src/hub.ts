@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { type BotClient, CaseRooms, caseRoomKind, KeyShareLedger, ReferralRooms, referralRoomKind, RoomEvents, RoomSender, startBotClient } from '@carehub/matrix-bridge';
+import { type BotClient, CaseRooms, caseRoomKind, DirectChats, directChatKind, KeyShareLedger, ReferralRooms, referralRoomKind, RoomEvents, RoomSender, startBotClient } from '@carehub/matrix-bridge';
 import { ReadabilityWatch } from './delivery/readability-watch.js';
 import type { CareHubConfig } from './config/config-schema.js';
 import { matrixDeliveryProcessor } from './delivery/matrix-delivery-worker.js';
@@ -12,6 +12,9 @@ import { deliverSubscriptionNotification } from './subscriptions/deliver-notific
 import { referralRoomHandlers } from './workflow/act-on-room-event.js';
 import { CaseClock } from './cases/case-clock.js';
 import { caseRoomHandlers } from './cases/case-room-handlers.js';
+import { directChatHandlers } from './cases/direct-chat-handlers.js';
+import { greetDirectChat } from './cases/direct-chat-greeting.js';
+import { rolesOfMatrixUser } from './routing/roles-of-matrix-user.js';
 import { DocumentStore } from './documents/document-store.js';
 import { PgpWorkers } from './documents/pgp-stream.js';
 import { reencryptContent } from './documents/reencrypt-content.js';
@@ -170,7 +173,9 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
           const media = { homeserverUrl: config.matrix.homeserverUrl, accessToken: () => roomSender.accessToken };
           caseRooms = new CaseRooms(client, config.matrix.serverName, roomSender);
           const cases = { db, writes, caseRooms, botUserId: config.matrix.bot.userId, timeZone: config.cases.timeZone, logger: logger.child({ component: 'case-rooms' }) };
-          const kinds = [referralRoomKind(referralRoomHandlers(db, writes, logger.child({ component: 'room-events' }), media)), caseRoomKind(caseRoomHandlers(cases))];
+          const kinds = [referralRoomKind(referralRoomHandlers(db, writes, logger.child({ component: 'room-events' }), media)), caseRoomKind(caseRoomHandlers(cases)),
+            directChatKind(directChatHandlers({ db, writes, logger: logger.child({ component: 'direct-chats' }) })),
+          ];
           roomEvents = new RoomEvents(client, kinds, logger.child({ component: 'room-events' }));
           roomEvents.start();
         },
@@ -179,6 +184,15 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
       stops.push(() => roomEvents?.stop() ?? Promise.resolve());
       // Every joined room is in the sync now (startBotClient waits for them): find each one's kind.
       roomEvents?.recogniseRooms();
+      // Members start direct chats with the bot from their own clients; only directory users get one.
+      const directChats = new DirectChats(
+        bot.client,
+        async (userId) => (await rolesOfMatrixUser(db, userId)).length > 0,
+        (roomId, userId) => greetDirectChat(db, roomId, userId),
+        logger.child({ component: 'direct-chats' }),
+      );
+      directChats.start();
+      stops.push(async () => directChats.stop());
       if (!sender || !caseRooms) throw new Error('the bot started without calling beforeSync');
       const rooms = new ReferralRooms(bot.client, config.matrix.serverName, sender);
       const readability = new ReadabilityWatch(db, sender, logger.child({ component: 'readability' }), config.matrix.readabilityCheckSeconds * 1000);

@@ -192,4 +192,35 @@ export const BOT_MESSAGES = {
       state: { open: 'Open: everyone can write', mutedAll: 'Muted: only staff and moderators can write', locked: 'Locked: only moderators can write', closed: 'Closed' },
     },
   },
+
+  /**
+   * The direct chat between a member and the bot (opening cases, consent, inviting, referring).
+   * Sent encrypted to that member's devices; they may name the person the case is about.
+   */
+  direct: {
+    help: [
+      'I can open and run cases for you. Write:',
+      '• "case open <name>, born <YYYY-MM-DD>: <reason>" to open a case about a person',
+      '• "consent <how it was given> [for <numbers>]" to record that the person consented (a signed form, by phone), for the organisations of the numbered choices',
+      '• "case invite <name, role, specialty, organisation or city>" to search the directory, then "case invite <numbers>" to invite',
+      '• "refer <number>: <what you ask for>" to send a referral for the current case\'s person',
+      '• "cases" for your open cases, "case use <number>" to choose one',
+    ].join('\n'),
+    welcome: (name: string) => `👋 Hello ${name}. This is CareHub.`,
+    unknown: (text: string) => `❓ I did not understand "${text.length > 60 ? `${text.slice(0, 60)}…` : text}".`,
+    notInDirectory: '⚠️ You are not in the CareHub directory as a member of an organisation, so I cannot act for you. Ask your organisation to add your Matrix account to your role.',
+    noCase: '⚠️ There is no current case in this chat: open one with "case open <name>, born <date>: <reason>", or choose one with "cases".',
+    noChoices: '⚠️ Search first ("case invite <name>"), then answer with the numbers of the list.',
+    noSuchChoice: (n: number) => `⚠️ There is no choice ${n} in the last list.`,
+    needsConsent: (why: string) => `🔐 ${why}\nRecord it here with "consent <how it was given>", e.g. "consent signed form".`,
+    consentRecorded: (how: string, covers: string[]) => `🔐 Consent recorded (${how}), for ${covers.join(', ')}.`,
+    opened: (caseNumber: string, about: string) => `📂 Case ${caseNumber} about ${about} is open. Its room is on its way to you. Invite others with "case invite <name>".`,
+    choices: (lines: string[]) => (lines.length ? ['Found:', ...lines.map((line, i) => `${i + 1}. ${line}`), 'Answer "case invite <numbers>" (or "refer <number>: …").'].join('\n') : '🔍 Nobody in the directory matches that. Try a name, a role, a specialty, an organisation or a city.'),
+    invited: (names: string[]) => `➕ Invited into the case: ${names.join(', ')}.`,
+    refused: (why: string) => `⚠️ ${why}`,
+    cases: (lines: string[]) => (lines.length ? ['Your open cases:', ...lines.map((line, i) => `${i + 1}. ${line}`), 'Answer "case use <number>".'].join('\n') : 'You have no open cases.'),
+    using: (caseNumber: string) => `📂 Now working on case ${caseNumber}.`,
+    referred: (to: string) => `📨 Referral sent to ${to}. I will tell you here when its status changes.`,
+    referralStatus: (to: string, status: string) => `📨 Your referral to ${to} is now ${status}.`,
+  },
 } as const;

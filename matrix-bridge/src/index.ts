@@ -37,3 +37,6 @@ export { CASE_ROOM, caseRoomKind, type CaseHappening, type CaseRoomEvent, type C
 export { CaseRooms, type CaseRoomPlan, type SettledCaseRoom } from './case-rooms.js';
 export { CAREHUB_COMMUNICATION_KEY, renderCommunication } from './communication-message.js';
 export { readRoomHistory, type HistoryMessage } from './room-history.js';
+export { parseDirectCommand, type DirectCommand } from './direct-commands.js';
+export { DIRECT_CHAT, directChatKind, type DirectChatEvent, type DirectChatHandlers, type DirectChatState } from './direct-chat-room-kind.js';
+export { DirectChats } from './direct-chats.js';

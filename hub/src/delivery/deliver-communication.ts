@@ -1,10 +1,9 @@
 import type { Job } from 'bullmq';
-import type { Communication, Organization, Practitioner, PractitionerRole } from 'fhir/r4.js';
+import type { Communication } from 'fhir/r4.js';
 import { EventType } from 'matrix-js-sdk';
 import { renderCommunication } from '@carehub/matrix-bridge';
 import { readCaseRoom } from '../cases/case-room-record.js';
-import { humanNameText } from '../fhir/human-name.js';
-import { parseReference } from '../fhir/references.js';
+import { directoryName } from '../routing/directory-name.js';
 import type { OutboxJobData } from '../queue/queues.js';
 import type { Queryable } from '../store/database.js';
 import { isOutboxRowOpen, markOutboxRowCompleted } from '../store/outbox.js';
@@ -17,17 +16,7 @@ export class CaseRoomNotYetMade extends Error {}
 
 /** Whose words a Communication carries, as members know them: its sender's organisation, or the practitioner and theirs. */
 async function senderName(db: Queryable, communication: Communication): Promise<string> {
-  const target = parseReference(communication.sender);
-  if (target?.type === 'Organization') return (await findResource<Organization>(db, 'Organization', target.id))?.name ?? communication.sender!.display ?? 'An organisation';
-  if (target?.type === 'PractitionerRole') {
-    const role = await findResource<PractitionerRole>(db, 'PractitionerRole', target.id);
-    const practitionerId = parseReference(role?.practitioner)?.id;
-    const person = practitionerId ? humanNameText((await findResource<Practitioner>(db, 'Practitioner', practitionerId))?.name) : undefined;
-    const organizationId = parseReference(role?.organization)?.id;
-    const organization = organizationId ? (await findResource<Organization>(db, 'Organization', organizationId))?.name : undefined;
-    return [person, organization].filter(Boolean).join(', ') || 'A practitioner';
-  }
-  return communication.sender?.display ?? 'An integrator';
+  return (await directoryName(db, communication.sender)) ?? communication.sender?.display ?? 'An integrator';
 }
 
 const textOf = (communication: Communication) =>

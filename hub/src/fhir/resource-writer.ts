@@ -2,6 +2,7 @@ import type { CareTeam, Resource, Subscription, Task } from 'fhir/r4.js';
 import { isPartyData } from '../access/resource-classes.js';
 import { assertCaseConsent } from '../cases/case-consent.js';
 import { followConsentChange } from '../cases/follow-consent.js';
+import { tellRequester } from '../cases/tell-requester.js';
 import { routeStoredReferral } from '../routing/referral-routing-rule.js';
 import type { Queryable } from '../store/database.js';
 import { addOutboxRow } from '../store/outbox.js';
@@ -211,6 +212,9 @@ async function applyWriteEffects(context: WriteContext, db: Queryable, stored: R
         break;
       case 'settle-case':
         await addOutboxRow(db, 'case.settle', { careTeamId: effect.careTeamId });
+        break;
+      case 'tell-requester':
+        await tellRequester(db, stored as Task & { id: string });
         break;
       case 'export-case':
         await addOutboxRow(db, 'case.export', { careTeamId: effect.careTeamId });

@@ -27,6 +27,8 @@ export type WriteEffect =
   | { kind: 'check-case-consent' }
   /** A case's room follows its CareTeam: a `case.settle` row. */
   | { kind: 'settle-case'; careTeamId: string }
+  /** A referral's status changed and its requester talks to the bot in a direct chat: told there. */
+  | { kind: 'tell-requester'; taskId: string }
   /** A case closed (CareTeam inactive): its transcript is exported (`case.export`). */
   | { kind: 'export-case'; careTeamId: string }
   /** A Consent changed: the open cases about its person lose the participants it no longer covers. */
@@ -119,6 +121,8 @@ export function writeEffectsOf(stored: Resource & { id: string }, previous?: Res
   const effects: WriteEffect[] = [];
   if (stored.resourceType === 'Task') {
     effects.push({ kind: 'check-task-transition' }, { kind: 'route-referral' });
+    const requester = (stored as Task).requester?.reference;
+    if (previous && (previous as Task).status !== (stored as Task).status && requester?.startsWith('PractitionerRole/')) effects.push({ kind: 'tell-requester', taskId: stored.id });
     const notice = cancellationNotice(stored as Task & { id: string }, previous as Task | undefined);
     if (notice) effects.push({ kind: 'room-notice', payload: notice });
   }
