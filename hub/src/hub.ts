@@ -217,7 +217,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
           sender,
           logger,
           homeserverUrl: config.matrix.homeserverUrl,
-          cases: { caseRooms, botUserId: config.matrix.bot.userId, timeZone: config.cases.timeZone },
+          cases: { caseRooms, botUserId: config.matrix.bot.userId, timeZone: config.cases.timeZone, meetingBaseUrl: config.cases.meetingBaseUrl },
           closing: {
             bot: bot.client,
             media: { homeserverUrl: config.matrix.homeserverUrl, accessToken: () => sender!.accessToken },

@@ -194,6 +194,36 @@ export const BOT_MESSAGES = {
   },
 
   /**
+   * A case's meetings (a FHIR Appointment linked to the CareTeam): the invitation, its changes,
+   * the reminder, the answers. Members only (their verified logins): they carry the meeting's
+   * description and name members. Only `widgetName` is not encrypted (the widget state).
+   */
+  meeting: {
+    /** Not encrypted: the widget's name in the room's state, the same for every meeting. */
+    widgetName: 'Case meeting',
+    /** The title when the Appointment has no description, service or type. */
+    untitled: 'Case meeting',
+    heading: { original: '📅 Case meeting', updated: '📅 Case meeting (changed)' },
+    fields: { when: 'When', join: 'Join', note: 'Note' },
+    /** `from` as formatLocalTime writes it; `to` a time ("16:00") or a whole instant on another day. */
+    when: (from: string, to: string | undefined, timeZone: string) => `${from}${to ? `–${to}` : ''} (${timeZone} time)`,
+    notScheduled: 'not fixed yet',
+    answerHint: 'Reply yes or no to this message (or react ✅ or ❌) to say whether you take part.',
+    /** `when` as formatLocalTime writes it. */
+    cancelled: (title: string, when?: string) => `🚫 The case meeting "${title}"${when ? ` on ${when}` : ''} is cancelled.`,
+    reminder: (title: string, minutes: number, url: string) => `⏰ "${title}" starts in ${minutes === 1 ? 'one minute' : `${minutes} minutes`}. Join: ${url}`,
+    accepted: (who: string, when?: string) => `✅ ${who} takes part in the case meeting${when ? ` on ${when}` : ''}.`,
+    declined: (who: string, when?: string) => `❌ ${who} does not take part in the case meeting${when ? ` on ${when}` : ''}.`,
+    refusal: {
+      notInDirectory: '⚠️ Your Matrix account is not in the CareHub directory as a member of an organisation, so your answer cannot be recorded for the meeting.',
+      gone: '⚠️ This meeting is no longer on record.',
+      cancelled: '⚠️ This meeting is cancelled: there is nothing to answer.',
+      /** The Appointment is fulfilled, arrived, checked in or a no-show. */
+      over: '⚠️ This meeting has already taken place.',
+    },
+  },
+
+  /**
    * The direct chat between a member and the bot (opening cases, consent, inviting, referring).
    * Sent encrypted to that member's devices; they may name the person the case is about.
    */

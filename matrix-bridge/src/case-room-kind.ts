@@ -1,6 +1,7 @@
 import { EventType } from 'matrix-js-sdk';
 import { CASE_COMMAND_WORDS, parseCaseCommand, type CaseCommand } from './case-commands.js';
 import { casePowerLevels } from './case-power-levels.js';
+import { readMeetingAnswer, type MeetingAnswerStatus } from './meeting-answer.js';
 import type { RoomEventBase, RoomEventHandlers, RoomKind, RoomKindWithoutHandlers, StateChange } from './room-kind.js';
 
 // The case room, the second room kind: one moderated room per case (a FHIR CareTeam) that a care
@@ -29,7 +30,9 @@ export type CaseHappening =
   /** Someone left, or was removed or banned by a moderator with the plain Matrix API (Element's member list). */
   | { kind: 'member-gone'; userId: string; membership: 'leave' | 'ban'; reason: string | undefined }
   /** A moderator changed the power levels in their own client (Element's mute, for one). */
-  | { kind: 'power-levels'; content: Record<string, unknown> };
+  | { kind: 'power-levels'; content: Record<string, unknown> }
+  /** A member's yes or no to a meeting's invitation (a reply or a ✅/❌ reaction to it); "Appointment/<id>". */
+  | { kind: 'meeting-answer'; appointment: string; answer: MeetingAnswerStatus };
 
 export interface CaseRoomEvent extends RoomEventBase {
   happening: CaseHappening;
@@ -52,6 +55,9 @@ export const CASE_ROOM: RoomKindWithoutHandlers<CaseRoomState, CaseRoomEvent, Ca
   kind: 'case',
   stateOf: asCaseRoomState,
   readTimelineEvent(event) {
+    // Before commands and conversation: "yes" in reply to a meeting's invitation is an answer.
+    const meetingAnswer = readMeetingAnswer(event);
+    if (meetingAnswer) return { happening: { kind: 'meeting-answer', ...meetingAnswer } };
     if (event.type !== EventType.RoomMessage) return undefined;
     const { body, msgtype, format, formatted_body: formatted } = event.content as { body?: unknown; msgtype?: unknown; format?: unknown; formatted_body?: unknown };
     // Edits (m.replace) are not new commands.

@@ -1,6 +1,7 @@
 import { EventType, Preset, Visibility, type MatrixClient } from 'matrix-js-sdk';
 import { createHash } from 'node:crypto';
 import { CASE_ROOM, type CaseRoomState } from './case-room-kind.js';
+import { WIDGET_STATE } from './meeting-message.js';
 import type { PowerLevels } from './room-kind.js';
 import { untilRoomInSync, type RoomSender } from './room-sender.js';
 import { errcode, initialRoomState, joinedOrInvited, isUsable, resolveAlias, settleMembers, waitUntilReadyToEncrypt } from './room-settling.js';
@@ -159,6 +160,24 @@ export class CaseRooms {
   async setPowerLevels(roomId: string, powerLevels: PowerLevels): Promise<void> {
     const current = (await this.bot.getStateEvent(roomId, EventType.RoomPowerLevels, '')) as Record<string, unknown>;
     if (!samePowerLevels(current, powerLevels)) await this.bot.sendStateEvent(roomId, EventType.RoomPowerLevels, powerLevels as never, '');
+  }
+
+  /**
+   * Sets a widget (a meeting's link) in the room's `im.vector.modular.widgets` state under
+   * `stateKey`, unless the bot's sync shows it set so already. State is not encrypted: `content`
+   * must hold no patient data.
+   */
+  async setWidget(roomId: string, stateKey: string, content: Record<string, unknown>): Promise<void> {
+    const current = this.bot.getRoom(roomId)?.currentState.getStateEvents(WIDGET_STATE, stateKey)?.getContent();
+    if (current && JSON.stringify(sorted(current)) === JSON.stringify(sorted(content))) return;
+    await this.bot.sendStateEvent(roomId, WIDGET_STATE as never, content as never, stateKey);
+  }
+
+  /** Removes a widget (a cancelled meeting): its state emptied, as Element removes one. */
+  async removeWidget(roomId: string, stateKey: string): Promise<void> {
+    const current = this.bot.getRoom(roomId)?.currentState.getStateEvents(WIDGET_STATE, stateKey)?.getContent();
+    if (current && Object.keys(current).length === 0) return;
+    await this.bot.sendStateEvent(roomId, WIDGET_STATE as never, {} as never, stateKey);
   }
 
   /** Redacts an event (a moderator's `!redact`, or their reply to it), at any time. */

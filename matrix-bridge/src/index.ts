@@ -36,6 +36,9 @@ export { CASE_LEVELS, casePowerLevels, moderationOfPowerLevels, type CaseModerat
 export { CASE_ROOM, caseRoomKind, type CaseHappening, type CaseRoomEvent, type CaseRoomHandlers, type CaseRoomState } from './case-room-kind.js';
 export { CaseRooms, type CaseRoomPlan, type SettledCaseRoom } from './case-rooms.js';
 export { CAREHUB_COMMUNICATION_KEY, renderCommunication } from './communication-message.js';
+// Case meetings: the invitation (with its widget), and members' yes or no to it.
+export { CAREHUB_APPOINTMENT_KEY, meetingTime, meetingUrl, meetingWidget, renderMeetingCancellation, renderMeetingInvitation, WIDGET_STATE, type MeetingView } from './meeting-message.js';
+export { MEETING_ANSWER_WORDS, meetingAnswerOfText, readMeetingAnswer, type MeetingAnswerStatus } from './meeting-answer.js';
 export { readRoomHistory, type HistoryMessage } from './room-history.js';
 export { parseDirectCommand, type DirectCommand } from './direct-commands.js';
 export { DIRECT_CHAT, directChatKind, type DirectChatEvent, type DirectChatHandlers, type DirectChatState } from './direct-chat-room-kind.js';

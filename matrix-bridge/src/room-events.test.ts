@@ -142,7 +142,7 @@ describe("a member's state events in the timeline reach the kinds that read them
   });
   const recordCase = async (event: RealCaseRoomEvent) => void caseEvents.push(event);
   const recordReferral = async (event: ReferralRoomEvent) => void referralEvents.push(event);
-  const caseKind = realCaseRoomKind({ command: recordCase, message: recordCase, 'member-gone': recordCase, 'power-levels': recordCase });
+  const caseKind = realCaseRoomKind({ command: recordCase, message: recordCase, 'member-gone': recordCase, 'power-levels': recordCase, 'meeting-answer': recordCase });
   const referralKind = referralRoomKind({ read: recordReferral, action: recordReferral, message: recordReferral, document: recordReferral, help: recordReferral });
   const events = new RoomEvents(bot as never, [referralKind, caseKind], fakeLogger([]) as never);
   const member = (room: { roomId: string }, id: string, fields: { sender: string; target: string; now: Record<string, unknown>; before: Record<string, unknown> }) =>

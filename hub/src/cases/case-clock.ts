@@ -1,5 +1,5 @@
 import type { CareTeam } from 'fhir/r4.js';
-import { BOT_MESSAGES, formatOpenHours, isOpenAt, nextChange } from '@carehub/matrix-bridge';
+import { BOT_MESSAGES, formatOpenHours, isOpenAt, meetingUrl, nextChange } from '@carehub/matrix-bridge';
 import type { Logger } from 'pino';
 import type { CareHubConfig } from '../config/config-schema.js';
 import { inTransaction, type Database, type Queryable } from '../store/database.js';
@@ -9,6 +9,8 @@ import { actorFor } from '../workflow/room-actor.js';
 import type { WriteContext } from '../workflow/write-context.js';
 import { BY_CAREHUB, recordCaseStep } from './case-audit.js';
 import { casesWithRooms, markClosingStep, readCaseRoom, saveModeration } from './case-room-record.js';
+import { meetingTitle, minutesUntil, reminderDue } from './case-meeting-plan.js';
+import { markReminded, meetingsToRemind } from './case-meeting-record.js';
 import { endUncoveredParticipants } from './follow-consent.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -21,8 +23,8 @@ const formatLocal = (at: Date, timeZone: string) =>
 
 /**
  * What time does to open cases, looked at every `cases.clockSeconds`: a timed mute that has run
- * out is lifted, open hours open and lock the room (with a notice each time), and participants
- * an expired Consent no longer covers are removed. Everything it acts on is in PostgreSQL, so a
+ * out is lifted, open hours open and lock the room (with a notice each time), participants
+ * an expired Consent no longer covers are removed, and a meeting about to start is announced. Everything it acts on is in PostgreSQL, so a
  * restart (or a Redis restart) loses nothing: the next round does what is due. Each case is one
  * transaction; its room follows through `case.settle`.
  */
@@ -33,7 +35,7 @@ export class CaseClock {
   constructor(
     private readonly db: Database,
     private readonly writes: WriteContext,
-    private readonly settings: Pick<CareHubConfig['cases'], 'timeZone' | 'clockSeconds' | 'removeMembersAfterDays'>,
+    private readonly settings: Pick<CareHubConfig['cases'], 'timeZone' | 'clockSeconds' | 'removeMembersAfterDays' | 'meetingBaseUrl' | 'meetingReminderMinutes'>,
     private readonly logger: Logger,
   ) {}
 
@@ -113,6 +115,24 @@ export class CaseClock {
       await saveModeration(client, record);
       await addOutboxRow(client, 'case.settle', { careTeamId });
     }
+    await this.remindOfMeetings(client, careTeamId, roomId, at);
     await endUncoveredParticipants(this.writes, client, careTeam, at);
+  }
+
+  /**
+   * A meeting starting within `cases.meetingReminderMinutes` is announced once, as a reply to its
+   * invitation (encrypted, like every notice: the title may name the person). One that started
+   * unannounced (the hub was down) is passed over; one moved later is announced again.
+   */
+  private async remindOfMeetings(client: Queryable, careTeamId: string, roomId: string, at: Date): Promise<void> {
+    for (const { record, appointment } of await meetingsToRemind(client, careTeamId)) {
+      const due = reminderDue(appointment, at, this.settings.meetingReminderMinutes, record.remindedStart);
+      if (!due) continue;
+      if (due === 'remind') {
+        const text = BOT_MESSAGES.meeting.reminder(meetingTitle(appointment), minutesUntil(appointment.start!, at), meetingUrl(this.settings.meetingBaseUrl, record.conferenceId));
+        await addOutboxRow(client, 'room.notice', { roomId, notice: { text, ...(record.eventId ? { inReplyTo: record.eventId } : {}) } });
+      }
+      await markReminded(client, appointment.id, careTeamId, appointment.start!);
+    }
   }
 }

@@ -13,6 +13,7 @@ import { recordCaseStep, type CaseStep } from './case-audit.js';
 import { caseMembers, isLocked, type CaseMembers } from './case-room-plan.js';
 import { careTeamOfRoom, readCaseRoom, saveModeration, type CaseRoomRecord } from './case-room-record.js';
 import { endParticipationOfUser } from './end-participation.js';
+import { answerMeeting } from './answer-meeting.js';
 
 export interface CaseHandlerDeps {
   db: Database;
@@ -203,5 +204,8 @@ export function caseRoomHandlers(deps: CaseHandlerDeps): CaseRoomHandlers {
         await saveModeration(client, record);
         return settle();
       }),
+
+    // A yes or no to a meeting's invitation: Appointment.participant.status (answer-meeting.ts).
+    'meeting-answer': (event) => onCase(event, ({ client, careTeam, say }) => answerMeeting(writes, client, careTeam, event, say, timeZone)),
   };
 }

@@ -241,6 +241,16 @@ export const configSchema = z
          * homeserver until an operator purges it; the hub logs a warning for each such room.
          */
         synapseAdminTokenFile: z.string().min(1).optional(),
+        /**
+         * Where case meetings (a FHIR Appointment linked to the case) are held: a Jitsi server,
+         * or another that opens a conference by its name in the path. Each meeting gets
+         * `<meetingBaseUrl>/carehub-<random id>`, shown in the room as a widget and in the
+         * encrypted invitation. Anyone with the link can join: run a server with a lobby or
+         * authentication for patient conferences.
+         */
+        meetingBaseUrl: z.url().default('https://meet.jit.si'),
+        /** How many minutes before a case meeting starts the room is reminded of it, once. 0: no reminders. */
+        meetingReminderMinutes: z.number().int().min(0).max(1440).default(15),
       })
       .strict()
       .prefault({}),

@@ -9,11 +9,12 @@ import { deliverDocument } from './deliver-document.js';
 import { settleCaseRoom, type CaseRoomDeps } from '../cases/settle-case-room.js';
 import { deliverCommunication } from './deliver-communication.js';
 import { exportCaseTranscript, purgeCaseRoom, type CloseCaseDeps } from '../cases/close-case.js';
+import { scheduleMeeting } from '../cases/schedule-meeting.js';
 
-type MatrixTopic = Extract<OutboxTopic, 'referral.deliver' | 'referral.edit' | 'referral.resend' | 'room.notice' | 'document.deliver' | 'case.settle' | 'communication.post' | 'case.export' | 'case.purge'>;
+type MatrixTopic = Extract<OutboxTopic, 'referral.deliver' | 'referral.edit' | 'referral.resend' | 'room.notice' | 'document.deliver' | 'case.settle' | 'communication.post' | 'case.export' | 'case.purge' | 'case.meeting'>;
 
 /** The processor of the matrix-delivery queue: every event the bot sends, by outbox topic (the job name). */
-export function matrixDeliveryProcessor(deps: MatrixDeliveryDeps & { homeserverUrl: string; cases: Omit<CaseRoomDeps, 'db' | 'logger'>; closing: Omit<CloseCaseDeps, 'db' | 'writes' | 'logger' | 'caseRooms'> }) {
+export function matrixDeliveryProcessor(deps: MatrixDeliveryDeps & { homeserverUrl: string; cases: Omit<CaseRoomDeps, 'db' | 'logger'> & { meetingBaseUrl: string }; closing: Omit<CloseCaseDeps, 'db' | 'writes' | 'logger' | 'caseRooms'> }) {
   const processors: { [K in MatrixTopic]: (job: Job<OutboxJobData<K>>) => Promise<string> } = {
     'referral.deliver': deliverReferral(deps),
     'referral.edit': deliverReferralEdit(deps),
@@ -24,6 +25,7 @@ export function matrixDeliveryProcessor(deps: MatrixDeliveryDeps & { homeserverU
     'communication.post': deliverCommunication(deps),
     'case.export': exportCaseTranscript({ db: deps.db, writes: deps.writes, logger: deps.logger, caseRooms: deps.cases.caseRooms, ...deps.closing }),
     'case.purge': purgeCaseRoom({ db: deps.db, writes: deps.writes, logger: deps.logger, caseRooms: deps.cases.caseRooms, ...deps.closing }),
+    'case.meeting': scheduleMeeting({ db: deps.db, sender: deps.sender, logger: deps.logger, ...deps.cases }),
   };
   return (job: Job<OutboxJobData>): Promise<string> => {
     const processor = processors[job.name as MatrixTopic];

@@ -222,6 +222,9 @@ async function applyWriteEffects(context: WriteContext, db: Queryable, stored: R
       case 'post-communication':
         await addOutboxRow(db, 'communication.post', effect.payload);
         break;
+      case 'schedule-meeting':
+        await addOutboxRow(db, 'case.meeting', effect.payload);
+        break;
       case 'follow-consent':
         await followConsentChange(context, db, effect.patient);
         break;

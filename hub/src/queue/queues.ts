@@ -21,6 +21,7 @@ export const QUEUE_FOR_TOPIC: Record<OutboxTopic, string> = {
   'communication.post': 'matrix-delivery',
   'case.export': 'matrix-delivery',
   'case.purge': 'matrix-delivery',
+  'case.meeting': 'matrix-delivery',
   'subscription.notify': 'subscription-notification',
   'binary.reencrypt': 'document-maintenance',
 };

@@ -46,6 +46,8 @@ export interface OutboxTopics {
   'case.purge': { careTeamId: string };
   /** Say an integrator's Communication in the room of the case it is sent to, or in the thread of the referral it is about. */
   'communication.post': { communicationId: string } & ({ careTeamId: string } | { taskId: string });
+  /** A case meeting (an Appointment linked to the case) in its room: the invitation and widget, a change, or the cancellation. */
+  'case.meeting': { appointmentId: string; careTeamId: string };
   /** Re-encrypt one stored document to the current storage key (after a key rotation). */
   'binary.reencrypt': { contentId: string };
   /** Tell a Subscription's endpoint that a resource changed (FHIR R4 rest-hook). */

@@ -1,9 +1,10 @@
-import type { CareTeam, Communication, Consent, DocumentReference, Reference, Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
+import type { Appointment, CareTeam, Communication, Consent, DocumentReference, Reference, Resource, ServiceRequest, Subscription, Task } from 'fhir/r4.js';
 import { BOT_MESSAGES } from '@carehub/matrix-bridge';
 import type { OutboxTopics } from '../store/outbox.js';
 import { SUBSCRIBABLE_TYPES } from '../subscriptions/subscription-criteria.js';
 import { FINISHED_STATUSES } from './task-transitions.js';
 import { carehubCodeSystemUrl } from '@carehub/fhir-profiles';
+import { meetingNotices } from '../cases/case-meeting-plan.js';
 
 /**
  * One thing a stored write sets in motion, in the order the resource writer
@@ -35,6 +36,8 @@ export type WriteEffect =
   | { kind: 'follow-consent'; patient: string }
   /** An integrator's Communication to a case or about a referral: a `communication.post` row, into that room. */
   | { kind: 'post-communication'; payload: OutboxTopics['communication.post'] }
+  /** A case meeting (an Appointment linked to a CareTeam) created, moved or called off: a `case.meeting` row for that case's room. */
+  | { kind: 'schedule-meeting'; payload: OutboxTopics['case.meeting'] }
   /** Each live Subscription whose criteria match this version: a `subscription.notify` row each. */
   | { kind: 'notify-subscribers' };
 
@@ -136,6 +139,7 @@ export function writeEffectsOf(stored: Resource & { id: string }, previous?: Res
   const consentOf = (stored as Consent).patient?.reference;
   if (stored.resourceType === 'Consent' && previous && consentOf && !isOnlyMetaChange(stored, previous)) effects.push({ kind: 'follow-consent', patient: consentOf });
   if (stored.resourceType === 'Communication' && !previous && !fromMatrix(stored)) effects.push(...communicationPosts(stored as Communication & { id: string }));
+  if (stored.resourceType === 'Appointment') effects.push(...meetingNotices(stored as Appointment & { id: string }, previous as Appointment | undefined).map((payload) => ({ kind: 'schedule-meeting' as const, payload })));
   for (const link of newDocumentLinks(stored, previous)) effects.push({ kind: 'send-document', ...link });
   if (SUBSCRIBABLE_TYPES.has(stored.resourceType)) effects.push({ kind: 'notify-subscribers' });
   return effects;
