@@ -78,13 +78,6 @@ export class CaseRooms {
     }
   }
 
-  /** The case's room if it exists and the bot is in it. */
-  async find(state: CaseRoomState): Promise<string | undefined> {
-    const alias = this.aliasFor(state);
-    const roomId = this.roomByAlias.get(alias) ?? (await resolveAlias(this.bot, alias));
-    return roomId && (await isUsable(this.bot, roomId)) ? roomId : undefined;
-  }
-
   private async settleRoom(alias: string, state: CaseRoomState, plan: CaseRoomPlan): Promise<SettledCaseRoom> {
     let roomId = this.roomByAlias.get(alias) ?? (await resolveAlias(this.bot, alias));
     if (roomId && !(await isUsable(this.bot, roomId))) {

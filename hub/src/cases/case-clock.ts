@@ -1,5 +1,5 @@
 import type { CareTeam } from 'fhir/r4.js';
-import { BOT_MESSAGES, formatOpenHours, isOpenAt, meetingUrl, nextChange } from '@carehub/matrix-bridge';
+import { BOT_MESSAGES, formatLocalTime, formatOpenHours, isOpenAt, meetingUrl, nextChange } from '@carehub/matrix-bridge';
 import type { Logger } from 'pino';
 import type { CareHubConfig } from '../config/config-schema.js';
 import { inTransaction, type Database, type Queryable } from '../store/database.js';
@@ -17,9 +17,6 @@ const DAY_MS = 24 * 3600 * 1000;
 
 /** One hub node at a time runs a round (the others find the lock taken and skip it). */
 const CASE_CLOCK_LOCK = 7_242_003;
-
-const formatLocal = (at: Date, timeZone: string) =>
-  new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(at);
 
 /**
  * What time does to open cases, looked at every `cases.clockSeconds`: a timed mute that has run
@@ -107,7 +104,7 @@ export class CaseClock {
       if (open !== record.hoursOpen) {
         record.hoursOpen = open;
         await recordCaseStep(client, { careTeamId, step: open ? 'opened-by-hours' : 'locked-by-hours', by: BY_CAREHUB });
-        await notice(open ? BOT_MESSAGES.case.openedByHours(formatOpenHours(record.openHours)) : BOT_MESSAGES.case.closedByHours(formatLocal(nextChange(record.openHours, at, this.timeZone), this.timeZone)));
+        await notice(open ? BOT_MESSAGES.case.openedByHours(formatOpenHours(record.openHours)) : BOT_MESSAGES.case.closedByHours(formatLocalTime(nextChange(record.openHours, at, this.timeZone), this.timeZone)));
         changed = true;
       }
     }

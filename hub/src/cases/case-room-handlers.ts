@@ -1,5 +1,5 @@
 import type { CareTeam } from 'fhir/r4.js';
-import { BOT_MESSAGES, formatOpenHours, moderationOfPowerLevels, type CaseCommand, type CaseRoomEvent, type CaseRoomHandlers, type CaseRooms } from '@carehub/matrix-bridge';
+import { BOT_MESSAGES, formatLocalTime, formatOpenHours, moderationOfPowerLevels, type CaseCommand, type CaseRoomEvent, type CaseRoomHandlers, type CaseRooms } from '@carehub/matrix-bridge';
 import type { Logger } from 'pino';
 import { createResource, updateResource } from '../fhir/resource-writer.js';
 import { conversationOf, keepsConversation } from './case-conversation.js';
@@ -38,9 +38,6 @@ interface CaseAtHand {
 }
 
 type ModeratorCommand = Exclude<CaseCommand['kind'], 'help' | 'refused-syntax'>;
-
-const formatUntil = (until: Date, timeZone: string) =>
-  new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(until);
 
 /**
  * What the hub does with what members do in a case room: moderators' commands, members leaving
@@ -94,7 +91,7 @@ export function caseRoomHandlers(deps: CaseHandlerDeps): CaseRoomHandlers {
         await saveModeration(client, record);
         await step('muted', [command.target], until ? `until ${until.toISOString()}` : undefined);
         await settle();
-        return say(BOT_MESSAGES.case.muted(targetName, until ? formatUntil(until, timeZone) : undefined), 'success');
+        return say(BOT_MESSAGES.case.muted(targetName, until ? formatLocalTime(until, timeZone) : undefined), 'success');
       }
       case 'unmute':
         delete record.muted[command.target];
