@@ -30,6 +30,7 @@ import { SubscriptionEndpointPolicy } from './subscriptions/subscription-criteri
 import { HubMetrics } from './metrics.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 import { cappedExponentialBackoff, createQueues, producerConnection, QUEUE_FOR_TOPIC, workerConnection } from './queue/queues.js';
+import { withOutboxPayload } from './queue/outbox-payload.js';
 import { createDatabase, inTransaction, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
 import { backfillAccessGrants } from './access/access-grants.js';
@@ -210,7 +211,7 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         stalledInterval: config.delivery.lockDurationMs,
         settings: { backoffStrategy: cappedExponentialBackoff(config.delivery.backoffMs, config.delivery.maxBackoffMs) },
       };
-      const matrixWorker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], matrixDeliveryProcessor({
+      const matrixWorker = new Worker(QUEUE_FOR_TOPIC['referral.deliver'], withOutboxPayload(db, matrixDeliveryProcessor({
           db,
           writes,
           rooms,
@@ -226,24 +227,24 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
             synapseAdminTokenFile: config.cases.synapseAdminTokenFile,
             homeserverUrl: config.matrix.homeserverUrl,
           },
-        }), {
+        })), {
         ...workerOptions,
         concurrency: config.delivery.concurrency,
       });
       const notificationWorker = new Worker(
         QUEUE_FOR_TOPIC['subscription.notify'],
-        deliverSubscriptionNotification({
+        withOutboxPayload(db, deliverSubscriptionNotification({
           db,
           writes,
           logger: logger.child({ component: 'subscriptions' }),
           timeoutMs: config.subscriptions.timeoutMs,
           allowedHosts: subscriptionEndpoints.allowedHosts,
-        }),
+        })),
         { ...workerOptions, concurrency: config.delivery.concurrency },
       );
       const maintenanceWorker = new Worker(
         QUEUE_FOR_TOPIC['binary.reencrypt'],
-        reencryptContent({ db, documents: documentStore, logger: logger.child({ component: 'documents' }), refreshKeyring }),
+        withOutboxPayload(db, reencryptContent({ db, documents: documentStore, logger: logger.child({ component: 'documents' }), refreshKeyring })),
         { ...workerOptions, concurrency: 1 },
       );
       for (const worker of [matrixWorker, notificationWorker, maintenanceWorker]) {

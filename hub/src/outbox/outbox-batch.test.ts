@@ -1,6 +1,6 @@
 import { mayHaveMoreRows, outboxJobsByTopic } from './outbox-batch.js';
 
-test("a batch becomes one bulk add per topic, each job carrying its row's payload and id", () => {
+test("a batch becomes one bulk add per topic, each job carrying its row's id and never its payload (Redis holds no patient data)", () => {
   const jobs = outboxJobsByTopic([
     { id: '7', topic: 'referral.deliver', payload: { taskId: 't1' } },
     { id: '8', topic: 'subscription.notify', payload: { subscriptionId: 's1', resourceType: 'Task', resourceId: 't1', versionId: '2' } },
@@ -9,12 +9,13 @@ test("a batch becomes one bulk add per topic, each job carrying its row's payloa
   ]);
   expect([...jobs.keys()]).toEqual(['referral.deliver', 'subscription.notify', 'room.notice']);
   expect(jobs.get('referral.deliver')).toEqual([
-    { name: 'referral.deliver', data: { taskId: 't1', outboxId: '7' }, opts: { jobId: 'outbox-7' } },
-    { name: 'referral.deliver', data: { taskId: 't2', outboxId: '9' }, opts: { jobId: 'outbox-9' } },
+    { name: 'referral.deliver', data: { outboxId: '7' }, opts: { jobId: 'outbox-7' } },
+    { name: 'referral.deliver', data: { outboxId: '9' }, opts: { jobId: 'outbox-9' } },
   ]);
   expect(jobs.get('subscription.notify')).toEqual([
-    { name: 'subscription.notify', data: { subscriptionId: 's1', resourceType: 'Task', resourceId: 't1', versionId: '2', outboxId: '8' }, opts: { jobId: 'outbox-8' } },
+    { name: 'subscription.notify', data: { outboxId: '8' }, opts: { jobId: 'outbox-8' } },
   ]);
+  expect(jobs.get('room.notice')).toEqual([{ name: 'room.notice', data: { outboxId: '10' }, opts: { jobId: 'outbox-10' } }]);
 });
 
 test('a row published again gets the same job id, so BullMQ keeps one job for it', () => {
@@ -26,9 +27,9 @@ test('a row published again gets the same job id, so BullMQ keeps one job for it
   expect(first.opts.jobId).not.toMatch(/^\d+$/);
 });
 
-test('the row id wins over a payload field of the same name', () => {
+test('the row id, not a payload field of the same name, names the row', () => {
   const [job] = outboxJobsByTopic([{ id: '5', topic: 'referral.edit', payload: { taskId: 't1', outboxId: 'forged' } }]).get('referral.edit')!;
-  expect(job!.data.outboxId).toBe('5');
+  expect(job!.data).toEqual({ outboxId: '5' });
 });
 
 test('an empty batch is no jobs', () => {
