@@ -3,10 +3,8 @@ import { createHash } from 'node:crypto';
 import { CASE_ROOM, type CaseRoomState } from './case-room-kind.js';
 import { WIDGET_STATE } from './meeting-message.js';
 import type { PowerLevels } from './room-kind.js';
-import { untilRoomInSync, type RoomSender } from './room-sender.js';
-import { errcode, initialRoomState, joinedOrInvited, isUsable, resolveAlias, settleMembers, waitUntilReadyToEncrypt } from './room-settling.js';
-
-const PINNED_EVENTS = 'm.room.pinned_events';
+import type { RoomSender } from './room-sender.js';
+import { initialRoomState, joinedOrInvited, RoomsByAlias, settleMembers, waitUntilReadyToEncrypt } from './room-settling.js';
 
 /** What a case room should look like: the hub works it out from the CareTeam and the case's moderation. */
 export interface CaseRoomPlan {
@@ -51,15 +49,15 @@ const sorted = (value: unknown): unknown =>
  * encrypted summary.
  */
 export class CaseRooms {
-  private readonly roomByAlias = new Map<string, string>();
-  private readonly settling = new Map<string, Promise<SettledCaseRoom>>();
-  private readonly pinned = new Set<string>();
+  private readonly rooms: RoomsByAlias;
 
   constructor(
     private readonly bot: MatrixClient,
     private readonly serverName: string,
     private readonly sender: RoomSender,
-  ) {}
+  ) {
+    this.rooms = new RoomsByAlias(bot);
+  }
 
   aliasFor(state: CaseRoomState): string {
     return `#${aliasLocalpart(state)}:${this.serverName}`;
@@ -68,47 +66,19 @@ export class CaseRooms {
   /** The case's room, created if needed, made to match `plan`. One settling at a time per case. */
   async settle(state: CaseRoomState, plan: CaseRoomPlan): Promise<SettledCaseRoom> {
     const alias = this.aliasFor(state);
-    const previous = this.settling.get(alias) ?? Promise.resolve();
-    const settled = previous.catch(() => undefined).then(() => this.settleRoom(alias, state, plan));
-    this.settling.set(alias, settled);
-    try {
-      return await settled;
-    } finally {
-      if (this.settling.get(alias) === settled) this.settling.delete(alias);
-    }
+    return this.rooms.inTurn(alias, () => this.settleRoom(alias, state, plan));
   }
 
   private async settleRoom(alias: string, state: CaseRoomState, plan: CaseRoomPlan): Promise<SettledCaseRoom> {
-    let roomId = this.roomByAlias.get(alias) ?? (await resolveAlias(this.bot, alias));
-    if (roomId && !(await isUsable(this.bot, roomId))) {
-      // A creation cut short can leave the alias at a room the bot never joined: take it back.
-      await this.bot.deleteAlias(alias);
-      this.roomByAlias.delete(alias);
-      roomId = undefined;
-    }
-    let created = false;
-    if (!roomId) {
-      try {
-        roomId = (
-          await this.bot.createRoom({
-            visibility: Visibility.Private,
-            preset: Preset.PrivateChat,
-            room_alias_name: aliasLocalpart(state),
-            name: plan.name,
-            invite: plan.members,
-            initial_state: initialRoomState(CASE_ROOM.membership, { ...state }),
-            power_level_content_override: plan.powerLevels,
-          })
-        ).room_id;
-        created = true;
-      } catch (error) {
-        if (errcode(error) !== 'M_ROOM_IN_USE') throw error;
-        roomId = await resolveAlias(this.bot, alias);
-        if (!roomId) throw error;
-      }
-    }
-    this.roomByAlias.set(alias, roomId);
-    await untilRoomInSync(this.bot, roomId);
+    const { roomId, created } = await this.rooms.findOrCreate(alias, () => ({
+      visibility: Visibility.Private,
+      preset: Preset.PrivateChat,
+      room_alias_name: aliasLocalpart(state),
+      name: plan.name,
+      invite: plan.members,
+      initial_state: initialRoomState(CASE_ROOM.membership, { ...state }),
+      power_level_content_override: plan.powerLevels,
+    }));
     const room = this.bot.getRoom(roomId)!;
     const changes = created ? { invited: plan.members, removed: [] } : await settleMembers(this.bot, roomId, plan.members, CASE_ROOM.membership.removeOthers);
     await this.setPowerLevels(roomId, plan.powerLevels);
@@ -120,15 +90,11 @@ export class CaseRooms {
 
   /** The summary (who the case is about), encrypted and pinned, once per room. */
   private async pinSummary(roomId: string, summary: CaseRoomPlan['summary']): Promise<void> {
-    if (this.pinned.has(roomId)) return;
-    const pins: unknown = this.bot.getRoom(roomId)?.currentState.getStateEvents(PINNED_EVENTS, '')?.getContent()['pinned'];
-    if (!Array.isArray(pins) || pins.length === 0) {
+    await this.rooms.pinOnce(roomId, () => {
       const txnId = `carehub-case-summary-${createHash('sha256').update(roomId).digest('hex').slice(0, 24)}`;
       const content = { msgtype: 'm.notice', ...summary, ...(summary.formatted_body ? { format: 'org.matrix.custom.html' } : {}) };
-      const eventId = await this.sender.sendEncrypted(roomId, EventType.RoomMessage, content, txnId);
-      await this.bot.sendStateEvent(roomId, PINNED_EVENTS as never, { pinned: [eventId] } as never, '');
-    }
-    this.pinned.add(roomId);
+      return this.sender.sendEncrypted(roomId, EventType.RoomMessage, content, txnId);
+    });
   }
 
   /** Removes (or bans) a member, with the reason Matrix shows; the next message gets a new room key. */

@@ -2,15 +2,13 @@ import { EventType, Preset, Visibility, type ICreateRoomOpts, type MatrixClient 
 import { createHash } from 'node:crypto';
 import { REFERRAL_ROOM, type ReferralsRoomState } from './referral-room-kind.js';
 import { renderRoomIntro } from './room-notice.js';
-import { untilRoomInSync, type RoomSender } from './room-sender.js';
-import { errcode, initialRoomState, isUsable, resolveAlias, settleMembers, waitUntilReadyToEncrypt } from './room-settling.js';
+import type { RoomSender } from './room-sender.js';
+import { initialRoomState, RoomsByAlias, settleMembers, waitUntilReadyToEncrypt } from './room-settling.js';
 
 /** "carehub-referrals-<hash of requester and owner>": stable for a pair, opaque to anyone reading it. */
 function aliasLocalpart(state: ReferralsRoomState): string {
   return `carehub-referrals-${createHash('sha256').update(`${state.requester ?? ''}\n${state.owner}`).digest('hex').slice(0, 32)}`;
 }
-
-const PINNED_EVENTS = 'm.room.pinned_events';
 
 /**
  * The rooms referrals travel in: one room per sender and recipient (the Task's requester and
@@ -21,20 +19,17 @@ const PINNED_EVENTS = 'm.room.pinned_events';
  * crash, or a second worker, finds the room instead of making another.
  */
 export class ReferralRooms {
-  /** Rooms already found by alias, so a delivery into a known room costs no directory lookup. */
-  private readonly roomByAlias = new Map<string, string>();
-  /** The room settling (found or created, members set) for each alias, so workers take turns. */
-  private readonly settling = new Map<string, Promise<string>>();
-
-  /** Rooms whose intro this process pinned (the sync may not show the pin yet). */
-  private readonly pinned = new Set<string>();
+  /** Found by alias (a delivery into a known room costs no directory lookup), settled in turns, intro pinned once. */
+  private readonly rooms: RoomsByAlias;
 
   constructor(
     private readonly bot: MatrixClient,
     private readonly serverName: string,
     /** What the bot sends with (the room's pinned intro, here). */
     private readonly sender: RoomSender,
-  ) {}
+  ) {
+    this.rooms = new RoomsByAlias(bot);
+  }
 
   /** The alias of a sender/recipient pair's room: a hash, so no FHIR id or name is spelled out. */
   aliasFor(state: ReferralsRoomState): string {
@@ -49,42 +44,13 @@ export class ReferralRooms {
    */
   async ensureRoom(state: ReferralsRoomState, invitees: string[], title: string | undefined): Promise<string> {
     const alias = this.aliasFor(state);
-    // One worker at a time per pair: concurrent creations would each make a room (the homeserver
-    // checks the alias before creating and claims it after), leaving empty rooms with invites.
-    const previous = this.settling.get(alias) ?? Promise.resolve();
-    const settled = previous.catch(() => undefined).then(() => this.settleRoom(alias, state, invitees, title));
-    this.settling.set(alias, settled);
-    try {
-      return await settled;
-    } finally {
-      if (this.settling.get(alias) === settled) this.settling.delete(alias);
-    }
+    // One worker at a time per pair: concurrent creations would each make a room.
+    return this.rooms.inTurn(alias, () => this.settleRoom(alias, state, invitees, title));
   }
 
   private async settleRoom(alias: string, state: ReferralsRoomState, invitees: string[], title: string | undefined): Promise<string> {
-    let roomId = this.roomByAlias.get(alias) ?? (await resolveAlias(this.bot, alias));
-    if (roomId && !(await isUsable(this.bot, roomId))) {
-      // A creation cut short (the homeserver went down mid-request) can leave the alias pointing
-      // at a room the bot never joined. The alias is the bot's: take it back and start again.
-      await this.bot.deleteAlias(alias);
-      this.roomByAlias.delete(alias);
-      roomId = undefined;
-    }
-    let membersSettled = false;
-    if (!roomId) {
-      try {
-        roomId = (await this.bot.createRoom(this.roomOptions(state, invitees, title))).room_id;
-        membersSettled = true;
-      } catch (error) {
-        // Another worker (or an earlier attempt whose answer was lost) created it first.
-        if (errcode(error) !== 'M_ROOM_IN_USE') throw error;
-        roomId = await resolveAlias(this.bot, alias);
-        if (!roomId) throw error;
-      }
-    }
-    this.roomByAlias.set(alias, roomId);
-    await untilRoomInSync(this.bot, roomId);
-    if (!membersSettled) await settleMembers(this.bot, roomId, invitees, REFERRAL_ROOM.membership.removeOthers);
+    const { roomId, created } = await this.rooms.findOrCreate(alias, () => this.roomOptions(state, invitees, title));
+    if (!created) await settleMembers(this.bot, roomId, invitees, REFERRAL_ROOM.membership.removeOthers);
     await waitUntilReadyToEncrypt(this.bot, roomId, invitees);
     await this.pinIntro(roomId, title);
     return roomId;
@@ -96,14 +62,10 @@ export class ReferralRooms {
    * what to do. Sent once per room: a pin already there is left as it is.
    */
   private async pinIntro(roomId: string, title: string | undefined): Promise<void> {
-    if (this.pinned.has(roomId)) return;
-    const pins: unknown = this.bot.getRoom(roomId)?.currentState.getStateEvents(PINNED_EVENTS, '')?.getContent()['pinned'];
-    if (!Array.isArray(pins) || pins.length === 0) {
+    await this.rooms.pinOnce(roomId, () => {
       const txnId = `carehub-intro-${createHash('sha256').update(roomId).digest('hex').slice(0, 24)}`;
-      const eventId = await this.sender.sendEncrypted(roomId, EventType.RoomMessage, renderRoomIntro(title), txnId, { kind: 'every-device' });
-      await this.bot.sendStateEvent(roomId, PINNED_EVENTS as never, { pinned: [eventId] } as never, '');
-    }
-    this.pinned.add(roomId);
+      return this.sender.sendEncrypted(roomId, EventType.RoomMessage, renderRoomIntro(title), txnId, { kind: 'every-device' });
+    });
   }
 
   private roomOptions(state: ReferralsRoomState, invitees: string[], title: string | undefined): ICreateRoomOpts {

@@ -1,10 +1,12 @@
 import { EventType, type ICreateRoomOpts, type MatrixClient, type Room } from 'matrix-js-sdk';
 import type { MembershipPolicy } from './room-kind.js';
+import { untilRoomInSync } from './room-sender.js';
 import { CAREHUB_ROOM_STATE } from './room-state.js';
 
-// What settling any kind of CareHub room takes, whatever the kind: finding it by alias, checking
-// the bot is in it, setting its members, and waiting until the bot's sync agrees before the
-// next encrypted send (the Rust crypto shares the room key with the members its sync shows).
+// What settling any kind of CareHub room takes, whatever the kind: finding it by alias (or
+// creating it, one settling at a time per alias), checking the bot is in it, setting its
+// members, waiting until the bot's sync agrees before the next encrypted send (the Rust crypto
+// shares the room key with the members its sync shows), and pinning its first message.
 
 /** Who is in a room or invited to it, by the bot's synced member list. */
 export function joinedOrInvited(room: Room): Set<string> {
@@ -40,6 +42,86 @@ export async function isUsable(bot: MatrixClient, roomId: string): Promise<boole
     const status = httpStatus(error);
     if (status === 403 || status === 404) return false;
     throw error;
+  }
+}
+
+const PINNED_EVENTS = 'm.room.pinned_events';
+
+/**
+ * The rooms of one kind, each named by an alias derived from what the room is about, which makes
+ * settling one idempotent: a retry after a crash, or a second worker, finds the room instead of
+ * making another. What is asked of the homeserver is remembered for this process: the room each
+ * alias names (a settling of a known room costs no directory lookup), and the rooms whose first
+ * message was pinned (the sync may not show the pin yet).
+ */
+export class RoomsByAlias {
+  private readonly roomByAlias = new Map<string, string>();
+  /** The settling under way for each alias, so workers take turns. */
+  private readonly settling = new Map<string, Promise<unknown>>();
+  private readonly pinned = new Set<string>();
+
+  constructor(private readonly bot: MatrixClient) {}
+
+  /**
+   * Runs `settle` once every settling of `alias` before it has ended (however it ended): one at a
+   * time per alias. Concurrent creations would each make a room (the homeserver checks the alias
+   * before creating and claims it after), leaving empty rooms with invites.
+   */
+  async inTurn<T>(alias: string, settle: () => Promise<T>): Promise<T> {
+    const previous = this.settling.get(alias) ?? Promise.resolve();
+    const settled = previous.catch(() => undefined).then(settle);
+    this.settling.set(alias, settled);
+    try {
+      return await settled;
+    } finally {
+      if (this.settling.get(alias) === settled) this.settling.delete(alias);
+    }
+  }
+
+  /**
+   * The room `alias` names, or a new one made with `creation()` (whose `room_alias_name` claims
+   * the alias), once it is in the bot's sync. `created` tells whether this call made it: a new
+   * room's members are those its creation invited.
+   */
+  async findOrCreate(alias: string, creation: () => ICreateRoomOpts): Promise<{ roomId: string; created: boolean }> {
+    let roomId = this.roomByAlias.get(alias) ?? (await resolveAlias(this.bot, alias));
+    if (roomId && !(await isUsable(this.bot, roomId))) {
+      // A creation cut short (the homeserver went down mid-request) can leave the alias pointing
+      // at a room the bot never joined. The alias is the bot's: take it back and start again.
+      await this.bot.deleteAlias(alias);
+      this.roomByAlias.delete(alias);
+      roomId = undefined;
+    }
+    let created = false;
+    if (!roomId) {
+      try {
+        roomId = (await this.bot.createRoom(creation())).room_id;
+        created = true;
+      } catch (error) {
+        // Another worker (or an earlier attempt whose answer was lost) created it first.
+        if (errcode(error) !== 'M_ROOM_IN_USE') throw error;
+        roomId = await resolveAlias(this.bot, alias);
+        if (!roomId) throw error;
+      }
+    }
+    this.roomByAlias.set(alias, roomId);
+    await untilRoomInSync(this.bot, roomId);
+    return { roomId, created };
+  }
+
+  /**
+   * Pins the room's first message, once per room: `send` sends it (with a transaction id of its
+   * own, so a retry gets the same event) and resolves with its event id. A pin already there is
+   * left as it is.
+   */
+  async pinOnce(roomId: string, send: () => Promise<string>): Promise<void> {
+    if (this.pinned.has(roomId)) return;
+    const pins: unknown = this.bot.getRoom(roomId)?.currentState.getStateEvents(PINNED_EVENTS, '')?.getContent()['pinned'];
+    if (!Array.isArray(pins) || pins.length === 0) {
+      const eventId = await send();
+      await this.bot.sendStateEvent(roomId, PINNED_EVENTS as never, { pinned: [eventId] } as never, '');
+    }
+    this.pinned.add(roomId);
   }
 }
 
