@@ -1,16 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Appointment, Bundle, CareTeam, Consent, FhirResource, Patient } from 'fhir/r4.js';
+import type { Appointment, CareTeam } from 'fhir/r4.js';
 import type { MatrixEvent } from 'matrix-js-sdk';
 import { CASE_ROLE } from '../hub/src/cases/case-roles.js';
-import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
-import { NioGpClient, type NioEvent } from '../ops/lib/nio-gp-client.js';
-import { openSynapseAdminSession, type SynapseAdminSession } from '../ops/lib/synapse-admin-session.js';
-import { readRegistrationSecret } from '../ops/stack-info.js';
-import { startAuthHub, type AuthHub, type Integrator } from './support/auth-hub.js';
-import { entry, matrixEndpoint } from './support/fhir-fixtures.js';
-import { registerTestUser, stack } from './support/test-stack.js';
+import type { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
+import type { NioGpClient, NioEvent } from '../ops/lib/nio-gp-client.js';
+import type { AuthHub, Integrator } from './support/auth-hub.js';
+import { startCaseNetwork, type CaseNetwork, type MemberPlan } from './support/case-network.js';
 import { waitFor } from './support/wait-for.js';
 
 // A discharge-planning meeting of a case, by FHIR and in the room: the counselling office's case
@@ -21,27 +15,28 @@ import { waitFor } from './support/wait-for.js';
 
 const TIMEOUT = 240_000;
 const MEETING_BASE_URL = 'https://meet.carehub.test';
+// The directory: the counselling office, the GP practice and the home-care service, one person each on Matrix.
+const MEMBERS = {
+  counsellor: { client: 'matrix-js', localpart: 'counsellor-lund', organization: 'Pflegestützpunkt Nord', person: 'Maren Lund' },
+  gp: { client: 'nio', localpart: 'gp-sander', organization: 'Praxis Dr. Sander', person: 'Jonas Sander' },
+  nurse: { client: 'matrix-js', localpart: 'nurse-brandt', organization: 'Ambulanter Pflegedienst Elbe', person: 'Lea Brandt' },
+} as const satisfies Record<string, MemberPlan>;
+let network: CaseNetwork<typeof MEMBERS>;
 let hubStack: AuthHub;
 let office: Integrator;
-let admin: SynapseAdminSession;
 let counsellor: GpMatrixClient;
 let nurse: GpMatrixClient;
 let gp: NioGpClient;
 let botUserId: string;
-const ids: Record<string, string> = {};
 let roomId: string;
 let careTeamId: string;
 
 const PERSON = { given: 'Ingrid', family: 'Halvorsen', birthDate: '1941-05-02' };
 const DESCRIPTION = `Discharge planning for ${PERSON.given} ${PERSON.family}`;
-const role = (key: string) => `PractitionerRole/${ids[`${key}Role`]}`;
+const role = (key: keyof typeof MEMBERS) => network.members[key].role;
+const organization = (key: keyof typeof MEMBERS) => network.members[key].organization;
 
-/** The room's state as the homeserver stores it (Synapse admin API), not as any client renders it. */
-async function rawRoomState(): Promise<Array<{ type: string; state_key: string; content: Record<string, unknown> }>> {
-  const response = await fetch(new URL(`/_synapse/admin/v1/rooms/${encodeURIComponent(roomId)}/state`, stack.homeserverUrl), { headers: { authorization: `Bearer ${admin.accessToken}` } });
-  if (!response.ok) throw new Error(`room state: HTTP ${response.status}`);
-  return ((await response.json()) as { state: Array<{ type: string; state_key: string; content: Record<string, unknown> }> }).state;
-}
+const rawRoomState = () => network.roomState(roomId);
 
 const widgetsOf = async () => (await rawRoomState()).filter((e) => e.type === 'im.vector.modular.widgets');
 
@@ -54,80 +49,28 @@ async function readAppointment(id: string): Promise<Appointment> {
 const statusOf = (appointment: Appointment, reference: string) => appointment.participant.find((p) => p.actor?.reference === reference)?.status;
 
 beforeAll(async () => {
-  const adminDir = mkdtempSync(join(tmpdir(), 'carehub-meeting-admin-'));
-  admin = await openSynapseAdminSession({ homeserverUrl: stack.homeserverUrl, sharedSecret: readRegistrationSecret(stack), localpart: `meeting-admin-${Date.now()}`, passwordFile: join(adminDir, 'password') });
-  hubStack = await startAuthHub(['api', 'outbox-relay', 'delivery'], { cases: { timeZone: 'UTC', clockSeconds: 1, meetingBaseUrl: MEETING_BASE_URL, meetingReminderMinutes: 1 } }, (config) => ({
-    ...config,
-    matrix: { ...config.matrix, keySharing: 'all' },
-  }));
-  botUserId = hubStack.hub.bot!.client.getUserId()!;
-  const [counsellorUser, nurseUser, gpUser] = await Promise.all([registerTestUser('counsellor-lund'), registerTestUser('nurse-brandt'), registerTestUser('gp-sander')]);
-  counsellor = await GpMatrixClient.start(stack.homeserverUrl, counsellorUser);
-  nurse = await GpMatrixClient.start(stack.homeserverUrl, nurseUser);
-  gp = await NioGpClient.start(gpUser, stack);
-
-  // The directory: the counselling office, the GP practice and the home-care service, one person each on Matrix.
-  const operator = await hubStack.integrator('county-operator', 'Organization/county', { roles: ['operator'] });
-  const people: Array<[string, string, string, string]> = [
-    ['counsellor', 'Pflegestützpunkt Nord', 'Maren Lund', counsellor.userId],
-    ['gp', 'Praxis Dr. Sander', 'Jonas Sander', gp.userId],
-    ['nurse', 'Ambulanter Pflegedienst Elbe', 'Lea Brandt', nurse.userId],
-  ];
-  const entries = people.flatMap(([, organization, person, userId], index) => {
-    const urn = (n: number) => `urn:uuid:3ee70000-0000-4000-8000-00000000${index}${n}00`;
-    const [given, family] = person.split(' ') as [string, string];
-    return [
-      entry(urn(1), { resourceType: 'Organization', active: true, name: organization }),
-      entry(urn(2), { resourceType: 'Practitioner', active: true, name: [{ given: [given], family }] }),
-      entry(urn(3), matrixEndpoint(userId, urn(1))),
-      entry(urn(4), { resourceType: 'PractitionerRole', active: true, practitioner: { reference: urn(2) }, organization: { reference: urn(1) }, endpoint: [{ reference: urn(3) }] } as FhirResource),
-    ];
-  });
-  const directory = await operator.request('POST', '', { body: { resourceType: 'Bundle', type: 'transaction', entry: entries } satisfies Bundle });
-  expect(directory.status).toBe(200);
-  const created = (directory.body as Bundle).entry!.map((e) => e.resource!);
-  people.forEach(([key], index) => {
-    ids[key] = `Organization/${created[index * 4]!.id}`;
-    ids[`${key}Role`] = created[index * 4 + 3]!.id!;
-  });
-  office = await hubStack.integrator('office-case-system', ids['counsellor']!);
+  network = await startCaseNetwork({ name: 'meeting', cases: { timeZone: 'UTC', clockSeconds: 1, meetingBaseUrl: MEETING_BASE_URL, meetingReminderMinutes: 1 }, members: MEMBERS, office: 'counsellor' });
+  ({ hub: hubStack, office, botUserId } = network);
+  counsellor = network.members.counsellor.client;
+  nurse = network.members.nurse.client;
+  gp = network.members.gp.client;
 
   // The case: a person, her Consent for the practice and the home-care service, the CareTeam.
-  const patient: Patient = { resourceType: 'Patient', name: [{ given: [PERSON.given], family: PERSON.family }], birthDate: PERSON.birthDate };
-  const patientAnswer = await office.request('POST', 'Patient', { body: patient });
-  expect(patientAnswer.status).toBe(201);
-  const subject = `Patient/${patientAnswer.body.id}`;
-  const consent: Consent = {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0', display: 'Patient Consent' }] }],
-    patient: { reference: subject },
-    dateTime: new Date(Date.now() - 60_000).toISOString(),
-    organization: [{ reference: ids['counsellor']! }],
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision: {
-      type: 'permit',
-      actor: [ids['gp']!, ids['nurse']!].map((reference) => ({ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference } })),
-    },
-  };
-  expect((await office.request('POST', 'Consent', { body: consent })).status).toBe(201);
+  const subject = await network.createPatient(PERSON);
+  expect((await office.request('POST', 'Consent', { body: network.consent(subject, [organization('gp'), organization('nurse')]) })).status).toBe(201);
   const careTeam: CareTeam = {
     resourceType: 'CareTeam',
     status: 'active',
     identifier: [{ value: 'PB-2026-0077' }],
     category: [{ text: 'Care counselling' }],
     subject: { reference: subject },
-    managingOrganization: [{ reference: ids['counsellor']! }],
+    managingOrganization: [{ reference: organization('counsellor') }],
     participant: [{ role: [{ coding: [CASE_ROLE.moderator] }], member: { reference: role('counsellor') } }, { member: { reference: role('gp') } }, { member: { reference: role('nurse') } }],
   };
   const opened = await office.request('POST', 'CareTeam', { body: careTeam });
   expect({ status: opened.status, issue: opened.body.issue }).toEqual({ status: 201, issue: undefined });
   careTeamId = opened.body.id;
-  roomId = await waitFor(async () => {
-    const { rows } = await hubStack.hub.db.query<{ room_id: string | null }>('SELECT room_id FROM case_rooms WHERE care_team_id = $1', [careTeamId]);
-    return rows[0]?.room_id ?? undefined;
-  }, 'the case room');
+  roomId = await network.caseRoom(careTeamId);
   // Everyone is in and reads the room before the meeting is booked.
   const isSummary = (body: unknown) => String(body).startsWith('📌 Case PB-2026-0077');
   await counsellor.waitForEvent('the pinned summary', (e) => e.getRoomId() === roomId && isSummary(e.getContent()['body']));
@@ -135,13 +78,7 @@ beforeAll(async () => {
   await gp.waitForEvent('the pinned summary', (e) => e.room_id === roomId && isSummary(e.content['body']));
 }, TIMEOUT);
 
-afterAll(async () => {
-  counsellor?.stop();
-  nurse?.stop();
-  await gp?.stop();
-  await admin?.close();
-  await hubStack?.stop();
-}, TIMEOUT);
+afterAll(() => network?.stop(), TIMEOUT);
 
 describe('a case meeting booked by FHIR', () => {
   let appointmentId: string;

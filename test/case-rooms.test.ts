@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Bundle, CareTeam, Communication, Consent, DocumentReference, FhirResource, Patient } from 'fhir/r4.js';
+import type { Bundle, CareTeam, Communication, Consent, DocumentReference } from 'fhir/r4.js';
 import { KEEP_CONVERSATION_EXTENSION } from '../hub/src/cases/case-conversation.js';
 import { CASE_ROLE } from '../hub/src/cases/case-roles.js';
-import { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
-import { NioGpClient } from '../ops/lib/nio-gp-client.js';
-import { openSynapseAdminSession, type SynapseAdminSession } from '../ops/lib/synapse-admin-session.js';
-import { readRegistrationSecret } from '../ops/stack-info.js';
-import { startAuthHub, type AuthHub, type Integrator } from './support/auth-hub.js';
-import { entry, matrixEndpoint } from './support/fhir-fixtures.js';
-import { registerTestUser, stack } from './support/test-stack.js';
+import type { GpMatrixClient } from '../ops/lib/gp-matrix-client.js';
+import type { NioGpClient } from '../ops/lib/nio-gp-client.js';
+import type { AuthHub, Integrator } from './support/auth-hub.js';
+import { startCaseNetwork, type CaseNetwork, type MemberPlan } from './support/case-network.js';
+import { stack } from './support/test-stack.js';
 import { waitFor } from './support/wait-for.js';
 
 // A care counsellor's case room, tried with three clients the hub's SDK did not write for it,
@@ -21,28 +16,28 @@ import { waitFor } from './support/wait-for.js';
 // Key sharing is "all" in this hub: nio has no cross-signing, so it could not be verified.
 
 const TIMEOUT = 240_000;
+// The counselling office, the GP practice, the home-care service and a clinic, each with one person on Matrix.
+const MEMBERS = {
+  counsellor: { client: 'matrix-js', localpart: 'counsellor-voss', organization: 'Pflegestützpunkt Nord', person: 'Maren Voss', roleText: 'office' },
+  gp: { client: 'nio', localpart: 'gp-berg', organization: 'Praxis Dr. Berg', person: 'Jonas Berg', roleText: 'practice' },
+  nurse: { client: 'matrix-js', localpart: 'nurse-hoffmann', organization: 'Ambulanter Pflegedienst Elbe', person: 'Lea Hoffmann', roleText: 'homecare' },
+  clinic: { client: 'none', localpart: 'dr-clinic', organization: 'Klinikum Süd', person: 'Tom Richter', roleText: 'clinic' },
+} as const satisfies Record<string, MemberPlan>;
+let network: CaseNetwork<typeof MEMBERS>;
 let hubStack: AuthHub;
 let office: Integrator;
-let admin: SynapseAdminSession;
 let counsellor: GpMatrixClient;
 let nurse: GpMatrixClient;
 let gp: NioGpClient;
-let clinicDoctor: string;
 let botUserId: string;
-const ids: Record<string, string> = {};
 let roomId: string;
 let careTeamId: string;
 
 const PERSON = { given: 'Ingrid', family: 'Halvorsen', birthDate: '1941-05-02' };
+const role = (key: keyof typeof MEMBERS) => network.members[key].role;
+const organization = (key: keyof typeof MEMBERS) => network.members[key].organization;
 
-async function adminGet<T>(path: string): Promise<T> {
-  const response = await fetch(new URL(path, stack.homeserverUrl), { headers: { authorization: `Bearer ${admin.accessToken}` } });
-  if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
-  return (await response.json()) as T;
-}
-
-/** The room's state as the homeserver stores it (Synapse admin API), not as any client renders it. */
-const rawRoomState = async () => (await adminGet<{ state: Array<{ type: string; state_key: string; content: Record<string, unknown> }> }>(`/_synapse/admin/v1/rooms/${encodeURIComponent(roomId)}/state`)).state;
+const rawRoomState = () => network.roomState(roomId);
 
 const powerLevels = async () => rawRoomState().then((state) => state.find((e) => e.type === 'm.room.power_levels')!.content as { users: Record<string, number>; events_default: number });
 
@@ -64,9 +59,9 @@ async function readCareTeam(): Promise<CareTeam> {
 /** The Matrix users of the CareTeam's participants whose period has not ended. */
 async function careTeamUsers(): Promise<string[]> {
   const userOfRole: Record<string, string> = {
-    [`PractitionerRole/${ids['counsellorRole']}`]: counsellor.userId,
-    [`PractitionerRole/${ids['gpRole']}`]: gp.userId,
-    [`PractitionerRole/${ids['nurseRole']}`]: nurse.userId,
+    [role('counsellor')]: counsellor.userId,
+    [role('gp')]: gp.userId,
+    [role('nurse')]: nurse.userId,
   };
   const now = Date.now();
   return (await readCareTeam()).participant!
@@ -98,20 +93,6 @@ async function sendRefused(send: () => Promise<unknown>): Promise<void> {
   await expect(send()).rejects.toThrow(/M_FORBIDDEN|403|Forbidden|not allowed|power/i);
 }
 
-function consent(patient: string, organizations: string[]): Consent {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0', display: 'Patient Consent' }] }],
-    patient: { reference: patient },
-    dateTime: new Date(Date.now() - 60_000).toISOString(),
-    organization: [{ reference: ids['office']! }],
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision: { type: 'permit', actor: organizations.map((reference) => ({ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference } })) },
-  };
-}
-
 function careTeam(patient: string, members: string[]): CareTeam {
   return {
     resourceType: 'CareTeam',
@@ -122,82 +103,34 @@ function careTeam(patient: string, members: string[]): CareTeam {
     name: `Care team for ${PERSON.given} ${PERSON.family}`,
     subject: { reference: patient },
     period: { start: new Date().toISOString() },
-    managingOrganization: [{ reference: ids['office']! }],
+    managingOrganization: [{ reference: organization('counsellor') }],
     reasonCode: [{ text: 'Discharge planning after hip fracture' }],
     // The case system wants the conversation kept (for its own record and the transcript).
     extension: [{ url: KEEP_CONVERSATION_EXTENSION, valueBoolean: true }],
     participant: [
-      { role: [{ coding: [CASE_ROLE.moderator] }], member: { reference: `PractitionerRole/${ids['counsellorRole']}` } },
+      { role: [{ coding: [CASE_ROLE.moderator] }], member: { reference: role('counsellor') } },
       ...members.map((member) => ({ member: { reference: member } })),
     ],
   };
 }
 
-async function createPatient(given: string): Promise<string> {
-  const patient: Patient = { resourceType: 'Patient', name: [{ given: [given], family: PERSON.family }], birthDate: PERSON.birthDate };
-  const answer = await office.request('POST', 'Patient', { body: patient });
-  expect(answer.status).toBe(201);
-  return `Patient/${answer.body.id}`;
-}
+const createPatient = (given: string) => network.createPatient({ ...PERSON, given });
 
 beforeAll(async () => {
-  const adminDir = mkdtempSync(join(tmpdir(), 'carehub-case-admin-'));
-  admin = await openSynapseAdminSession({ homeserverUrl: stack.homeserverUrl, sharedSecret: readRegistrationSecret(stack), localpart: `case-admin-${Date.now()}`, passwordFile: join(adminDir, 'password') });
-  // The operators' Synapse admin token, so the hub purges closed case rooms; members go at once after the close here.
-  const synapseAdminTokenFile = join(adminDir, 'token');
-  writeFileSync(synapseAdminTokenFile, admin.accessToken, { mode: 0o600 });
-  hubStack = await startAuthHub(['api', 'outbox-relay', 'delivery'], { cases: { timeZone: 'UTC', clockSeconds: 1, removeMembersAfterDays: 0, synapseAdminTokenFile } }, (config) => ({
-    ...config,
-    matrix: { ...config.matrix, keySharing: 'all' },
-  }));
-  botUserId = hubStack.hub.bot!.client.getUserId()!;
-  const [counsellorUser, nurseUser, gpUser, clinicUser] = await Promise.all([registerTestUser('counsellor-voss'), registerTestUser('nurse-hoffmann'), registerTestUser('gp-berg'), registerTestUser('dr-clinic')]);
-  counsellor = await GpMatrixClient.start(stack.homeserverUrl, counsellorUser);
-  nurse = await GpMatrixClient.start(stack.homeserverUrl, nurseUser);
-  gp = await NioGpClient.start(gpUser, stack);
-  clinicDoctor = clinicUser.userId;
-
-  // The county's operator loads the network's directory: the counselling office, the GP
-  // practice, the home-care service and a clinic, each with one person on Matrix.
-  const operator = await hubStack.integrator('county-operator', 'Organization/county', { roles: ['operator'] });
-  const people: Array<[string, string, string, string]> = [
-    ['office', 'Pflegestützpunkt Nord', 'Maren Voss', counsellor.userId],
-    ['practice', 'Praxis Dr. Berg', 'Jonas Berg', gp.userId],
-    ['homecare', 'Ambulanter Pflegedienst Elbe', 'Lea Hoffmann', nurse.userId],
-    ['clinic', 'Klinikum Süd', 'Tom Richter', clinicDoctor],
-  ];
-  const entries = people.flatMap(([key, organization, person, userId], index) => {
-    const urn = (n: number) => `urn:uuid:ca5e0000-0000-4000-8000-00000000${index}${n}00`;
-    const [given, family] = person.split(' ') as [string, string];
-    return [
-      entry(urn(1), { resourceType: 'Organization', active: true, name: organization }),
-      entry(urn(2), { resourceType: 'Practitioner', active: true, name: [{ given: [given], family }] }),
-      entry(urn(3), matrixEndpoint(userId, urn(1))),
-      entry(urn(4), { resourceType: 'PractitionerRole', active: true, practitioner: { reference: urn(2) }, organization: { reference: urn(1) }, endpoint: [{ reference: urn(3) }], code: [{ text: key }] } as FhirResource),
-    ];
-  });
-  const directory = await operator.request('POST', '', { body: { resourceType: 'Bundle', type: 'transaction', entry: entries } satisfies Bundle });
-  expect(directory.status).toBe(200);
-  const created = (directory.body as Bundle).entry!.map((e) => e.resource!);
-  people.forEach(([key], index) => {
-    ids[key] = `Organization/${created[index * 4]!.id}`;
-    ids[`${key === 'office' ? 'counsellor' : key === 'practice' ? 'gp' : key === 'homecare' ? 'nurse' : 'clinic'}Role`] = created[index * 4 + 3]!.id!;
-  });
-  office = await hubStack.integrator('office-case-system', ids['office']!);
+  // The hub gets the operators' Synapse admin token, so it purges closed case rooms; members go at once after the close here.
+  network = await startCaseNetwork({ name: 'case', cases: { timeZone: 'UTC', clockSeconds: 1, removeMembersAfterDays: 0 }, hubHasAdminToken: true, members: MEMBERS, office: 'counsellor' });
+  ({ hub: hubStack, office, botUserId } = network);
+  counsellor = network.members.counsellor.client;
+  nurse = network.members.nurse.client;
+  gp = network.members.gp.client;
 }, TIMEOUT);
 
-afterAll(async () => {
-  counsellor?.stop();
-  nurse?.stop();
-  await gp?.stop();
-  await admin?.close();
-  await hubStack?.stop();
-}, TIMEOUT);
+afterAll(() => network?.stop(), TIMEOUT);
 
 describe('consent first', () => {
   test('a case about a person without an active Consent is refused, says why, and no room is made', async () => {
     const patient = await createPatient('Without');
-    const answer = await office.request('POST', 'CareTeam', { body: careTeam(patient, [`PractitionerRole/${ids['gpRole']}`]) });
+    const answer = await office.request('POST', 'CareTeam', { body: careTeam(patient, [role('gp')]) });
     expect(answer.status).toBe(422);
     expect(answer.body.issue[0].diagnostics).toMatch(/No active Consent/);
     const { rows } = await hubStack.hub.db.query("SELECT 1 FROM resources WHERE resource_type = 'CareTeam'");
@@ -206,11 +139,11 @@ describe('consent first', () => {
 
   test('inviting an organisation the Consent does not cover is refused, naming who', async () => {
     const patient = await createPatient('Narrow');
-    expect((await office.request('POST', 'Consent', { body: consent(patient, [ids['practice']!]) })).status).toBe(201);
-    const answer = await office.request('POST', 'CareTeam', { body: careTeam(patient, [`PractitionerRole/${ids['gpRole']}`, `PractitionerRole/${ids['clinicRole']}`]) });
+    expect((await office.request('POST', 'Consent', { body: network.consent(patient, [organization('gp')]) })).status).toBe(201);
+    const answer = await office.request('POST', 'CareTeam', { body: careTeam(patient, [role('gp'), role('clinic')]) });
     expect(answer.status).toBe(422);
-    expect(answer.body.issue[0].diagnostics).toContain(`does not cover PractitionerRole/${ids['clinicRole']}`);
-    expect(answer.body.issue[0].diagnostics).not.toContain(`PractitionerRole/${ids['gpRole']}`);
+    expect(answer.body.issue[0].diagnostics).toContain(`does not cover ${role('clinic')}`);
+    expect(answer.body.issue[0].diagnostics).not.toContain(role('gp'));
   });
 });
 
@@ -220,16 +153,13 @@ describe('a case opened by FHIR', () => {
 
   beforeAll(async () => {
     patient = await createPatient(PERSON.given);
-    const recorded = await office.request('POST', 'Consent', { body: consent(patient, [ids['practice']!, ids['homecare']!]) });
+    const recorded = await office.request('POST', 'Consent', { body: network.consent(patient, [organization('gp'), organization('nurse')]) });
     expect({ status: recorded.status, issue: recorded.body.issue }).toEqual({ status: 201, issue: undefined });
     consentId = recorded.body.id;
-    const opened = await office.request('POST', 'CareTeam', { body: careTeam(patient, [`PractitionerRole/${ids['gpRole']}`, `PractitionerRole/${ids['nurseRole']}`]) });
+    const opened = await office.request('POST', 'CareTeam', { body: careTeam(patient, [role('gp'), role('nurse')]) });
     expect({ status: opened.status, issue: opened.body.issue }).toEqual({ status: 201, issue: undefined });
     careTeamId = opened.body.id;
-    roomId = await waitFor(async () => {
-      const { rows } = await hubStack.hub.db.query<{ room_id: string | null }>('SELECT room_id FROM case_rooms WHERE care_team_id = $1', [careTeamId]);
-      return rows[0]?.room_id ?? undefined;
-    }, 'the case room');
+    roomId = await network.caseRoom(careTeamId);
   }, TIMEOUT);
 
   test('the counsellor, the GP (libolm) and the nurse are in an encrypted, invite-only room named by case number and service, and each reads the pinned summary', async () => {
@@ -274,14 +204,14 @@ describe('a case opened by FHIR', () => {
       return found.some((c) => c.payload?.[0]?.contentString === 'Morning visits are possible from Monday.') ? found : undefined;
     }, 'the kept conversation');
     const fromGp = kept.find((c) => c.payload?.[0]?.contentString === 'I can see Mrs H. on Thursday.');
-    expect(fromGp?.sender).toEqual({ reference: `PractitionerRole/${ids['gpRole']}` });
+    expect(fromGp?.sender).toEqual({ reference: role('gp') });
     expect(fromGp?.subject?.reference).toMatch(/^Patient\//);
   });
 
   test("an integrator's Communication to the case appears in the room as the sending organisation's message, and is not kept twice", async () => {
-    const practiceSystem = await hubStack.integrator('practice-system', ids['practice']!);
+    const practiceSystem = await hubStack.integrator('practice-system', organization('gp'));
     const posted = await practiceSystem.request('POST', 'Communication', {
-      body: { resourceType: 'Communication', status: 'completed', recipient: [{ reference: `CareTeam/${careTeamId}` }], sender: { reference: ids['practice']! }, payload: [{ contentString: 'Lab results are in: HbA1c 6.9 %.' }] } satisfies Communication,
+      body: { resourceType: 'Communication', status: 'completed', recipient: [{ reference: `CareTeam/${careTeamId}` }], sender: { reference: organization('gp') }, payload: [{ contentString: 'Lab results are in: HbA1c 6.9 %.' }] } satisfies Communication,
     });
     expect(posted.status).toBe(201);
     const expected = '💬 Praxis Dr. Berg: Lab results are in: HbA1c 6.9 %.';
@@ -349,7 +279,7 @@ describe('a case opened by FHIR', () => {
     await counsellor.client.kick(roomId, nurse.userId, 'Care moved to another service');
     const ended = await waitFor(async () => {
       const team = await readCareTeam();
-      return team.participant!.find((p) => p.member?.reference === `PractitionerRole/${ids['nurseRole']}` && p.period?.end);
+      return team.participant!.find((p) => p.member?.reference === role('nurse') && p.period?.end);
     }, "the nurse's participation ended");
     expect(new Date(ended.period!.end!).getTime()).toBeLessThanOrEqual(Date.now());
     await expectRoomToMatchCareTeam();
@@ -358,7 +288,7 @@ describe('a case opened by FHIR', () => {
     const after = await counsellor.say(roomId, 'Next visit: Friday 10:00.');
     await gp.waitForEvent('the message after the removal', (e) => e.event_id === after);
     // The event the homeserver stores is Megolm ciphertext under a session the nurse holds no key of.
-    const { event } = await adminGet<{ event: { type: string; content: { session_id?: string } } }>(`/_synapse/admin/v1/rooms/${encodeURIComponent(roomId)}/context/${encodeURIComponent(after)}`);
+    const { event } = await network.adminGet<{ event: { type: string; content: { session_id?: string } } }>(`/_synapse/admin/v1/rooms/${encodeURIComponent(roomId)}/context/${encodeURIComponent(after)}`);
     expect(event.type).toBe('m.room.encrypted');
     const nurseSessions = new Set((await nurse.client.getCrypto()!.exportRoomKeys()).filter((k) => k.room_id === roomId).map((k) => k.session_id));
     expect(nurseSessions.size).toBeGreaterThan(0);
@@ -422,7 +352,7 @@ describe('a case opened by FHIR', () => {
     const inOrder = ['I can see Mrs H. on Thursday.', 'Morning visits are possible from Monday.', '💬 Praxis Dr. Berg: Lab results are in: HbA1c 6.9 %.', 'Back again.', 'We continue on Tuesday.', 'Fine.', 'Open now.', 'Next visit: Friday 10:00.', '📄 discharge-letter.pdf'];
     expect(said.filter((text) => inOrder.includes(text!))).toEqual(inOrder);
     const fromGp = bundle.entry!.find((e) => (e.resource as Communication).payload?.[0]?.contentString === 'I can see Mrs H. on Thursday.')!.resource as Communication;
-    expect(fromGp.sender).toEqual({ reference: `PractitionerRole/${ids['gpRole']}` });
+    expect(fromGp.sender).toEqual({ reference: role('gp') });
     const letterDocument = bundle.entry!.find((e) => e.resource!.resourceType === 'DocumentReference')!.resource as DocumentReference;
     expect(await contentOf(letterDocument)).toBe(letter.toString('utf8'));
     const html = await contentOf(htmlForm);
@@ -432,7 +362,7 @@ describe('a case opened by FHIR', () => {
 
     // After the retention (0 days here) the members are removed and the room purged from the homeserver.
     await waitFor(async () => {
-      const answer = await fetch(new URL(`/_synapse/admin/v1/rooms/${encodeURIComponent(roomId)}`, stack.homeserverUrl), { headers: { authorization: `Bearer ${admin.accessToken}` } });
+      const answer = await fetch(new URL(`/_synapse/admin/v1/rooms/${encodeURIComponent(roomId)}`, stack.homeserverUrl), { headers: { authorization: `Bearer ${network.admin.accessToken}` } });
       return answer.status === 404 ? true : undefined;
     }, 'the room purged');
     // The purge is recorded once Synapse reports it complete.
