@@ -173,7 +173,8 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
           // The room kinds the bot knows, each with what the hub does with its events.
           const media = { homeserverUrl: config.matrix.homeserverUrl, accessToken: () => roomSender.accessToken };
           caseRooms = new CaseRooms(client, config.matrix.serverName, roomSender);
-          const cases = { db, writes, caseRooms, botUserId: config.matrix.bot.userId, timeZone: config.cases.timeZone, logger: logger.child({ component: 'case-rooms' }) };
+          const guests = { ...config.cases, canMakeAccounts: config.cases.synapseAdminTokenFile !== undefined };
+          const cases = { db, writes, caseRooms, botUserId: config.matrix.bot.userId, timeZone: config.cases.timeZone, guests, logger: logger.child({ component: 'case-rooms' }) };
           const kinds = [referralRoomKind(referralRoomHandlers(db, writes, logger.child({ component: 'room-events' }), media)), caseRoomKind(caseRoomHandlers(cases)),
             directChatKind(directChatHandlers({ db, writes, logger: logger.child({ component: 'direct-chats' }) })),
           ];
@@ -282,6 +283,15 @@ export async function startHub(config: CareHubConfig, logger: Logger): Promise<R
         version: CAREHUB_VERSION,
         metrics,
         terminologyServer: config.validation.terminologyServer ? new TerminologyServer(config.validation.terminologyServer) : undefined,
+        guests: {
+          db,
+          homeserverUrl: config.matrix.homeserverUrl,
+          serverName: config.matrix.serverName,
+          synapseAdminTokenFile: config.cases.synapseAdminTokenFile,
+          clientUrl: config.cases.guestClientUrl,
+          timeZone: config.cases.timeZone,
+          logger: logger.child({ component: 'case-guests' }),
+        },
         auth: config.auth.enabled
           ? { signer: await tokenSignerFromFile(config.auth.signingKeyFile!, config.http.publicBaseUrl), tokenLifetimeSeconds: config.auth.tokenLifetimeSeconds }
           : undefined,

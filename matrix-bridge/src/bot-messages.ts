@@ -27,6 +27,10 @@ const MODERATOR_DOINGS: Record<ModeratorCommand, string> = {
   ban: 'ban members',
   hours: 'set the open hours',
   close: 'close the case',
+  guest: 'invite guests',
+  'guest-end': "end a guest's access",
+  guests: 'list the guests',
+  refer: 'send referrals',
 };
 
 /** The commands of a case room, as "help" lists them. */
@@ -39,6 +43,9 @@ const CASE_HELP = [
   '• !remove @name:server <reason> – remove a member',
   '• !ban @name:server <reason> – remove a member and keep them out',
   '• !hours tue,thu 15:00-16:00 – members can write only at these hours (moderators always); !hours off – at all times',
+  '• !guest <name>, <relationship>: <how you identified them> – a one-time link for a relative (or "self" for the person), sent to you in your direct chat with me',
+  '• !guests – the guests and their access; !guest end <name> – end a guest\'s link or access now',
+  '• !refer @name:server: <what you ask for> – a referral to a member of the case (any member from the network may send one); its status is told here',
   '• !case close – close the case',
   '• !help – this list',
   'Instead of @name:server you can mention the member (start typing their name and pick them). ' +
@@ -144,6 +151,12 @@ export const BOT_MESSAGES = {
       hoursTimes: 'Times run from 00:00 to 24:00, e.g. "!hours tue 15:00-16:00".',
       hoursEndBeforeStart: 'The closing time must come after the opening time on the same day: open hours cannot run past midnight (set the next day as well).',
       hoursAlwaysOpen: 'Those hours never close: "!hours off" opens the room at all times.',
+      guestIdentified: 'Say how you made sure who the guest is, after a colon: "!guest Anna Nielsen, daughter: ID card seen in person" (up to 200 characters).',
+      guestName: 'Give the guest\'s name, then their relationship to the person: "!guest Anna Nielsen, daughter: ID card seen in person" (up to 100 characters each).',
+      guestEnd: 'Say whose access ends, by name or as @guest-…:server: "!guest end Anna Nielsen".',
+      referWhom: 'Say whom you refer to, by mentioning them or as @name:server: "!refer @name:server: home visit this week".',
+      referWhat: 'Say what you ask for after the name: "!refer @name:server: home visit this week".',
+      referTooLong: 'A referral in the room is at most 1000 characters: send a longer letter as a document.',
     },
 
     /** Members only: names a member. `until` as formatLocalTime writes it. */
@@ -179,6 +192,45 @@ export const BOT_MESSAGES = {
       `🔐 The person's consent changed: ${count === 1 ? 'one member it no longer covers was' : `${count} members it no longer covers were`} removed from the case.`,
     /** Every device. */
     closed: '📁 This case is closed: no more messages can be sent here.',
+
+    /** Members only: names the recipient. A referral sent from the case room. */
+    referred: (to: string) => `📨 Referral sent to ${to}. I will tell you here when its status changes.`,
+    /** Every device. */
+    referNotFromDirectory: '⚠️ Only members of the network listed in its directory can send referrals (guests cannot).',
+    /** Members only: names who was meant. */
+    referNoRole: (who: string) => `⚠️ ${who} is not listed in the network's directory, so no referral can go to them.`,
+    /** Every device: the hub's reason (a missing Consent, say). */
+    referRefused: (why: string) => `⚠️ The referral could not be sent: ${why}`,
+
+    /** A case's guests: relatives, or the person themself, invited by a one-time link. */
+    guest: {
+      /** Members only: names the guest. `until` as formatLocalTime writes it. */
+      invited: (who: string, moderator: string, linkUntil: string, accessUntil: string) =>
+        `🎟️ ${who} is invited as a guest. ${moderator} has their one-time link in a direct chat with me: it works once, until ${linkUntil}. Their access ends ${accessUntil}, or when a moderator ends it ("!guest end").`,
+      /** The moderator's direct chat only: the link is a secret. */
+      link: (who: string, caseNumber: string, url: string, linkUntil: string) =>
+        `🔑 One-time link for ${who}, guest in case ${caseNumber}:\n${url}\n` +
+        `Give it to them yourself (in person, by phone or a message only they read); it works once, until ${linkUntil}. ` +
+        'Whoever opens it first gets the guest\'s access: if it goes astray, end it with "!guest end" in the case room and invite them again.',
+      /** Members only: names the guest. */
+      joined: (who: string) => `👋 ${who} joined the case as a guest.`,
+      /** Members only: names the guest. */
+      ended: (who: string) => `🚪 ${who}'s guest access has ended.`,
+      /** Members only: names the guest. */
+      linkExpired: (who: string) => `⌛ ${who}'s guest link was not used in time and no longer works.`,
+      /** Members only: lists guests. */
+      list: (lines: string[]) => (lines.length === 0 ? 'This case has no guests.' : `Guests of this case:\n${lines.map((line) => `• ${line}`).join('\n')}`),
+      /** Every device. */
+      needsDirectChat: '⚠️ A guest link is a secret, and I give it only in private: start a direct chat with me, then ask again here.',
+      /** Every device. */
+      notConfigured: '⚠️ Guests cannot be invited on this hub: its operator has not given it a homeserver admin token (cases.synapseAdminTokenFile).',
+      /** Every device. */
+      caseNotOpen: '⚠️ Guests can join only an open case.',
+      /** Members only: names who was meant. */
+      noSuchGuest: (who: string) => `⚠️ ${who} is no guest of this case whose access is still open ("!guests" lists them).`,
+      /** Every device: the hub's reason, worded for a counsellor (a missing Consent, say). */
+      refused: (why: string) => `⚠️ The guest could not be added: ${why}`,
+    },
 
     /** Members only (it lists members, and the hub fills it with the case). The case's state, as the bot sums it up. */
     summary: {

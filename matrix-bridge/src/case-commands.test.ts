@@ -120,3 +120,39 @@ test('every command word means a command a counsellor can give', () => {
     expect(parseCaseCommand(`!${word}`)?.kind).toEqual(expect.stringMatching(new RegExp(`^(${kind}|refused-syntax)$`)));
   }
 });
+
+describe('a counsellor invites a guest by a one-time link', () => {
+  test('names the guest, their relationship and how she identified them', () => {
+    expect(parseCaseCommand('!guest Anna Nielsen, daughter: ID card seen in person')).toEqual({ kind: 'guest', name: 'Anna Nielsen', relationship: 'daughter', self: false, identifiedBy: 'ID card seen in person' });
+    expect(parseCaseCommand('case guest Ole Nielsen, self: known to me from home visits')).toEqual({ kind: 'guest', name: 'Ole Nielsen', relationship: 'self', self: true, identifiedBy: 'known to me from home visits' });
+    expect(parseCaseCommand('!guest Jonas Lund: video call with ID card')).toEqual({ kind: 'guest', name: 'Jonas Lund', self: false, identifiedBy: 'video call with ID card' });
+  });
+
+  test('is told how to write one the bot could not read', () => {
+    expect(parseCaseCommand('!guest Anna Nielsen, daughter')).toEqual({ kind: 'refused-syntax', command: 'guest', why: syntax.guestIdentified });
+    expect(parseCaseCommand('!guest : ID card')).toEqual({ kind: 'refused-syntax', command: 'guest', why: syntax.guestName });
+    expect(parseCaseCommand(`!guest ${'A'.repeat(101)}: ID card`)).toEqual({ kind: 'refused-syntax', command: 'guest', why: syntax.guestName });
+    expect(parseCaseCommand(`!guest Anna: ${'x'.repeat(201)}`)).toEqual({ kind: 'refused-syntax', command: 'guest', why: syntax.guestIdentified });
+  });
+
+  test("ends a guest's access, by name or account, and lists the guests", () => {
+    expect(parseCaseCommand('!guest end Anna Nielsen')).toEqual({ kind: 'guest-end', who: 'Anna Nielsen' });
+    expect(parseCaseCommand('!guest-end @guest-0a1b:carehub.test')).toEqual({ kind: 'guest-end', who: '@guest-0a1b:carehub.test' });
+    expect(parseCaseCommand('!guest revoke: Anna Nielsen')).toEqual({ kind: 'guest-end', who: 'Anna Nielsen' });
+    expect(parseCaseCommand('!guest end')).toEqual({ kind: 'refused-syntax', command: 'guest-end', why: syntax.guestEnd });
+    expect(parseCaseCommand('!guests')).toEqual({ kind: 'guests' });
+  });
+});
+
+describe('any member refers to another member from the case room', () => {
+  test('names the recipient and the request', () => {
+    expect(parseCaseCommand(`!refer ${GP}: wound check this week`)).toEqual({ kind: 'refer', target: GP, request: 'wound check this week' });
+    expect(parseCaseCommand(`!refer ${pill(GP, 'Dr. Jonas Berg')} - home visit`, `!refer ${pill(GP, 'Dr. Jonas Berg')} - home visit`)).toEqual({ kind: 'refer', target: GP, request: 'home visit' });
+  });
+
+  test('is told how to write one the bot could not read', () => {
+    expect(parseCaseCommand('!refer Dr Berg: home visit')).toEqual({ kind: 'refused-syntax', command: 'refer', why: syntax.referWhom });
+    expect(parseCaseCommand(`!refer ${GP}`)).toEqual({ kind: 'refused-syntax', command: 'refer', why: syntax.referWhat });
+    expect(parseCaseCommand(`!refer ${GP}: ${'x'.repeat(1001)}`)).toEqual({ kind: 'refused-syntax', command: 'refer', why: syntax.referTooLong });
+  });
+});

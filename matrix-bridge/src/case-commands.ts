@@ -18,6 +18,17 @@ export type CaseCommand =
   /** undefined: "hours off", the room is open at all times. */
   | { kind: 'hours'; rule: OpenHoursRule | undefined }
   | { kind: 'close' }
+  /**
+   * A guest (a relative, or the person themself) invited by a one-time link. `relationship`
+   * as the moderator said it ("daughter"); `self` when the guest is the person the case is
+   * about. `identifiedBy`: how the moderator made sure who they are.
+   */
+  | { kind: 'guest'; name: string; relationship?: string; self: boolean; identifiedBy: string }
+  /** Ends a guest's link or access: `who` is their Matrix user id or the name they were invited by. */
+  | { kind: 'guest-end'; who: string }
+  | { kind: 'guests' }
+  /** A referral to a member of the case (a ServiceRequest + Task from the sender's role): any member from the directory may send one. */
+  | { kind: 'refer'; target: string; request: string }
   /** `unknown`: the `!word` that was not understood. */
   | { kind: 'help'; unknown?: string }
   /** A command the bot recognised but could not read; `command` is its kind, `why` says how to write it (BOT_MESSAGES.case.syntax). */
@@ -39,6 +50,10 @@ export const CASE_COMMAND_WORDS: Readonly<Record<string, CaseCommand['kind']>> =
   hours: 'hours',
   'open-hours': 'hours',
   close: 'close',
+  guest: 'guest',
+  'guest-end': 'guest-end',
+  guests: 'guests',
+  refer: 'refer',
   help: 'help',
   '?': 'help',
 };
@@ -135,6 +150,29 @@ const EVERYONE = /^(?:all|everyone|everybody|@room)\b[,.!]?\s*([\s\S]*)$/i;
 
 const refused = (command: CaseCommand['kind'], why: string): CaseCommand => ({ kind: 'refused-syntax', command, why });
 
+/** Names and what is said of a guest are short: anything longer is no name (and bounded work). */
+const MAX_NAME = 100;
+const MAX_IDENTIFICATION = 200;
+/** A referral's request in a room is a line or two; a letter goes as a document. */
+const MAX_REQUEST = 1000;
+
+/** "the person", "self", "herself": the guest is the person the case is about. */
+const THE_PERSON = /^(?:self|the person|the client|patient|the patient|themself|themselves|herself|himself)$/i;
+
+/** "!guest Anna Nielsen, daughter: ID card seen in person" (name, relationship, how identified). */
+function guestOf(args: string): CaseCommand {
+  const syntax = BOT_MESSAGES.case.syntax;
+  const colon = args.indexOf(':');
+  if (colon < 0) return refused('guest', syntax.guestIdentified);
+  const [name = '', ...rest] = args.slice(0, colon).split(',').map((part) => part.trim());
+  const relationship = rest.join(', ');
+  const identifiedBy = args.slice(colon + 1).trim();
+  if (!name || name.length > MAX_NAME || relationship.length > MAX_NAME) return refused('guest', syntax.guestName);
+  if (!identifiedBy || identifiedBy.length > MAX_IDENTIFICATION) return refused('guest', syntax.guestIdentified);
+  const self = THE_PERSON.test(relationship) || THE_PERSON.test(name);
+  return { kind: 'guest', name, ...(relationship ? { relationship } : {}), self, identifiedBy };
+}
+
 /** What a known command word and the text after it ask for. */
 function commandOf(kind: CaseCommand['kind'], args: string): CaseCommand {
   const syntax = BOT_MESSAGES.case.syntax;
@@ -167,11 +205,28 @@ function commandOf(kind: CaseCommand['kind'], args: string): CaseCommand {
       const reading = parseOpenHours(args);
       return 'rule' in reading ? { kind, rule: reading.rule } : refused(kind, reading.why);
     }
+    case 'refer': {
+      if (!target) return refused(kind, syntax.referWhom);
+      // "!refer @gp:hs: home visit this week", "!refer @gp:hs - wound check"
+      const request = target[2]!.replace(/^[:\-–—]\s*/, '').trim();
+      if (!request) return refused(kind, syntax.referWhat);
+      return request.length <= MAX_REQUEST ? { kind, target: target[1]!, request } : refused(kind, syntax.referTooLong);
+    }
+    case 'guest':
+    case 'guest-end': {
+      const ending = kind === 'guest-end' ? args : /^(?:end|stop|revoke)\b\s*([\s\S]*)$/i.exec(args)?.[1];
+      if (ending !== undefined) {
+        const who = ending.replace(/^[:\-–—]\s*/, '').trim();
+        return who && who.length <= MAX_NAME ? { kind: 'guest-end', who } : refused('guest-end', syntax.guestEnd);
+      }
+      return guestOf(args);
+    }
     // The rest take no arguments; words after them ("!lock for the weekend") are the moderator's aside.
     case 'unmute-all':
     case 'lock':
     case 'unlock':
     case 'close':
+    case 'guests':
     case 'help':
       return { kind };
     case 'refused-syntax':

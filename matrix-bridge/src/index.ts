@@ -43,3 +43,5 @@ export { readRoomHistory, type HistoryMessage } from './room-history.js';
 export { parseDirectCommand, type DirectCommand } from './direct-commands.js';
 export { DIRECT_CHAT, directChatKind, type DirectChatEvent, type DirectChatHandlers, type DirectChatState } from './direct-chat-room-kind.js';
 export { DirectChats } from './direct-chats.js';
+// Case guests: the limited accounts their one-time links make on the hub's homeserver.
+export { createGuestAccount, deactivateGuestAccount, GUEST_LOCALPART_PREFIX, type GuestAccount } from './guest-accounts.js';

@@ -33,19 +33,32 @@ configure() {
       -e "s/__PGPASSWORD__/$(secret db-password 24)/" -e "s/__DB__/$SYNAPSE_DB/" \
       "$REPO_ROOT/ops/stack/synapse-overrides.yaml" >"$data/carehub-overrides.yaml"
   chmod 600 "$data/carehub-overrides.yaml"
+  # CareHub's Synapse module (case guests' limits), on the Python path given at start.
+  mkdir -p "$data/modules"
+  cp "$REPO_ROOT/ops/synapse-module/carehub_guest_rules.py" "$data/modules/"
 }
+
+# What the running homeserver was started with: a change to either file means a restart.
+config_sum() { cat "$REPO_ROOT/ops/stack/synapse-overrides.yaml" "$REPO_ROOT/ops/synapse-module/carehub_guest_rules.py" | sha256sum | cut -d' ' -f1; }
 
 start() {
   # Before the health check: a root built earlier gets what was added to it since (a second
   # run only checks markers), even while its Synapse is running.
   bash "$REPO_ROOT/ops/stack/synapse-root.sh"
-  if healthy; then return 0; fi
+  if healthy; then
+    if [ "$(cat "$data/.carehub-config-sum" 2>/dev/null)" = "$(config_sum)" ]; then return 0; fi
+    log "the homeserver's CareHub settings changed: restarting Synapse"
+    stop
+  fi
   configure
   mount_pseudo_fs
   log "starting Synapse on 127.0.0.1:$SYNAPSE_PORT"
-  setsid chroot "$SYNAPSE_ROOT" env LC_ALL=C.UTF-8 python3 -m synapse.app.homeserver \
+  config_sum >"$data/.carehub-config-sum"
+  # The homeserver outlives this script: it must not keep the caller's open files (the stack
+  # lock a test run holds with flock(1) would stay taken as long as Synapse runs).
+  setsid chroot "$SYNAPSE_ROOT" env LC_ALL=C.UTF-8 PYTHONPATH="$SYNAPSE_DATA_IN_ROOT/modules" python3 -m synapse.app.homeserver \
     -c "$SYNAPSE_DATA_IN_ROOT/homeserver.yaml" -c "$SYNAPSE_DATA_IN_ROOT/carehub-overrides.yaml" \
-    >"$STACK_LOGS/synapse.out" 2>&1 </dev/null &
+    >"$STACK_LOGS/synapse.out" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   echo $! >"$pidfile"
   for _ in $(seq 1 120); do
     if healthy; then log "Synapse is up"; return 0; fi

@@ -24,6 +24,10 @@ export const CASE_STEPS = {
   'locked-by-hours': 'Case room locked by its open hours',
   'transcript-exported': 'Case transcript exported',
   'room-purged': 'Case room purged from the homeserver',
+  'guest-invited': 'Case guest invited by a one-time link',
+  'guest-joined': 'Case guest used their link and joined',
+  'guest-ended': 'Case guest access ended',
+  'guest-link-expired': 'Case guest link expired unused',
 } as const;
 export type CaseStep = keyof typeof CASE_STEPS;
 

@@ -12,6 +12,7 @@ import { casesWithRooms, markClosingStep, readCaseRoom, saveModeration } from '.
 import { meetingTitle, minutesUntil, reminderDue } from './case-meeting-plan.js';
 import { markReminded, meetingsToRemind } from './case-meeting-record.js';
 import { endUncoveredParticipants } from './follow-consent.js';
+import { sweepGuests } from './case-guests.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -21,7 +22,8 @@ const CASE_CLOCK_LOCK = 7_242_003;
 /**
  * What time does to open cases, looked at every `cases.clockSeconds`: a timed mute that has run
  * out is lifted, open hours open and lock the room (with a notice each time), participants
- * an expired Consent no longer covers are removed, and a meeting about to start is announced. Everything it acts on is in PostgreSQL, so a
+ * an expired Consent no longer covers are removed, guests whose link or access ran out are
+ * ended, and a meeting about to start is announced. Everything it acts on is in PostgreSQL, so a
  * restart (or a Redis restart) loses nothing: the next round does what is due. Each case is one
  * transaction; its room follows through `case.settle`.
  */
@@ -80,6 +82,7 @@ export class CaseClock {
     const careTeam = await findResource<CareTeam & { id: string }>(client, 'CareTeam', careTeamId);
     if (!careTeam) return;
     const record = await readCaseRoom(client, careTeamId, true);
+    const guestNotices = await sweepGuests(this.writes, client, careTeam, at);
     if (careTeam.status === 'inactive' || careTeam.status === 'entered-in-error') {
       // Closed: once the transcript is out and the retention has passed, the room is cleared.
       const due = record.exportedAt && record.exportedAt.getTime() + this.settings.removeMembersAfterDays * DAY_MS <= at.getTime();
@@ -91,6 +94,7 @@ export class CaseClock {
     }
     const roomId = record.roomId!;
     const notice = (text: string) => addOutboxRow(client, 'room.notice', { roomId, notice: { text } });
+    for (const text of guestNotices) await notice(text);
     let changed = false;
     for (const [user, until] of Object.entries(record.muted)) {
       if (until === null || new Date(until) > at) continue;

@@ -64,7 +64,7 @@ export async function uncoveredParticipants(db: Queryable, careTeam: CareTeam, a
   if (!patient || !managing) return [];
   const others = (await activeCaseParticipants(db, careTeam, at)).filter((p) => p.organization !== managing);
   if (others.length === 0) return [];
-  const coverage = consentCoverage(await consentsOf(db, patient, managing), patient, others.map((p) => ({ participant: p.member, organization: p.organization })), at);
+  const coverage = consentCoverage(await consentsOf(db, patient, managing), patient, others.map((p) => ({ participant: p.member, organization: p.organization, person: p.person })), at);
   return coverage.covered ? [] : coverage.uncovered;
 }
 

@@ -1,9 +1,10 @@
-import type { CareTeam, CareTeamParticipant, HealthcareService, PractitionerRole } from 'fhir/r4.js';
+import type { CareTeam, CareTeamParticipant, HealthcareService, PractitionerRole, RelatedPerson } from 'fhir/r4.js';
 import { periodContains } from '../fhir/fhir-period.js';
 import { parseReference } from '../fhir/references.js';
 import { resolveMatrixRecipients } from '../routing/resolve-matrix-recipients.js';
 import type { Queryable } from '../store/database.js';
 import { findResource } from '../store/resource-store.js';
+import { joinedGuestUsers } from './case-guest-record.js';
 import { roleOf, type CaseRole } from './case-roles.js';
 import type { ParticipantOrganization } from './consent-coverage.js';
 
@@ -15,9 +16,14 @@ export interface CaseParticipant {
   member: string;
   organization: string | undefined;
   role: CaseRole;
+  /** A guest's: the Patient they are or are a relative of (what their Consent coverage rests on). */
+  person?: string | undefined;
   /** Everyone the member reaches with a Matrix endpoint (an Organization: all its members). */
   users: string[];
 }
+
+/** A guest's seat in a case: a relative (RelatedPerson) or the person themself (Patient), reached by the account their link made. */
+export const isGuestMember = (member: string): boolean => member.startsWith('RelatedPerson/') || member.startsWith('Patient/');
 
 /** Whether a participant takes part at `at`: within its period (FHIR R4 Period: an absent end is ongoing, an end date includes that day). */
 export function isActiveParticipant(participant: CareTeamParticipant, at: Date): boolean {
@@ -40,6 +46,13 @@ export async function organizationOfMember(db: Queryable, member: string | undef
   }
 }
 
+/** The Patient a guest is, or is a relative of: "Patient/…". */
+async function personOfGuest(db: Queryable, member: string): Promise<string | undefined> {
+  if (member.startsWith('Patient/')) return member;
+  const target = parseReference({ reference: member });
+  return target ? (await findResource<RelatedPerson>(db, 'RelatedPerson', target.id))?.patient?.reference : undefined;
+}
+
 /** The participants taking part at `at`, each with its organisation and Matrix users. */
 export async function activeCaseParticipants(db: Queryable, careTeam: CareTeam, at: Date): Promise<CaseParticipant[]> {
   const participants: CaseParticipant[] = [];
@@ -51,7 +64,8 @@ export async function activeCaseParticipants(db: Queryable, careTeam: CareTeam, 
       member,
       organization: await organizationOfMember(db, member),
       role: roleOf(participant),
-      users: await resolveMatrixRecipients(db, participant.member),
+      ...(isGuestMember(member) ? { person: await personOfGuest(db, member) } : {}),
+      users: isGuestMember(member) ? (careTeam.id ? await joinedGuestUsers(db, careTeam.id, member) : []) : await resolveMatrixRecipients(db, participant.member),
     });
   }
   return participants;
@@ -68,7 +82,7 @@ export async function newParticipants(db: Queryable, careTeam: CareTeam, previou
   for (const participant of careTeam.participant ?? []) {
     const member = participant.member?.reference;
     if (!member || !isActiveParticipant(participant, at) || before.has(member)) continue;
-    added.push({ participant: member, organization: await organizationOfMember(db, member) });
+    added.push({ participant: member, organization: await organizationOfMember(db, member), ...(isGuestMember(member) ? { person: await personOfGuest(db, member) } : {}) });
   }
   return added;
 }

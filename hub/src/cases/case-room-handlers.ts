@@ -14,6 +14,11 @@ import { caseMembers, isLocked, type CaseMembers } from './case-room-plan.js';
 import { careTeamOfRoom, readCaseRoom, saveModeration, type CaseRoomRecord } from './case-room-record.js';
 import { endParticipationOfUser } from './end-participation.js';
 import { answerMeeting } from './answer-meeting.js';
+import { attemptWrite } from './attempt-write.js';
+import { referFromMatrix } from './refer-from-matrix.js';
+import { FhirError } from '../fhir/operation-outcome.js';
+import { rolesOfMatrixUser } from '../routing/roles-of-matrix-user.js';
+import { endGuest, guestLines, guestMemberOf, guestNameOf, guestsMeant, inviteGuest, type GuestSettings } from './case-guests.js';
 
 export interface CaseHandlerDeps {
   db: Database;
@@ -21,6 +26,7 @@ export interface CaseHandlerDeps {
   caseRooms: CaseRooms;
   botUserId: string;
   timeZone: string;
+  guests: GuestSettings;
   logger: Logger;
 }
 
@@ -37,7 +43,7 @@ interface CaseAtHand {
   settle(): Promise<void>;
 }
 
-type ModeratorCommand = Exclude<CaseCommand['kind'], 'help' | 'refused-syntax'>;
+type ModeratorCommand = Exclude<CaseCommand['kind'], 'help' | 'refused-syntax' | 'refer'>;
 
 /**
  * What the hub does with what members do in a case room: moderators' commands, members leaving
@@ -75,7 +81,22 @@ export function caseRoomHandlers(deps: CaseHandlerDeps): CaseRoomHandlers {
     await afterCommit?.();
   };
 
-  const nameOf = async (client: Queryable, userId: string) => (await actorFor(client, userId)).name;
+  const nameOf = async (client: Queryable, userId: string) => (await guestNameOf(client, userId)) ?? (await actorFor(client, userId)).name;
+
+  /** "!refer @member: …": any member from the directory refers to another member of the case, from their own role. */
+  const refer = async (event: CaseRoomEvent, command: Extract<CaseCommand, { kind: 'refer' }>, { client, careTeam, who, say }: CaseAtHand) => {
+    const sender = (await rolesOfMatrixUser(client, event.sender))[0];
+    const organization = sender?.organization?.reference;
+    if (!sender || !organization) return say(BOT_MESSAGES.case.referNotFromDirectory, 'error');
+    if (!who.members.includes(command.target)) return say(BOT_MESSAGES.case.refusal.notAMember(await nameOf(client, command.target)), 'error');
+    const owner = (await rolesOfMatrixUser(client, command.target))[0];
+    if (!owner) return say(BOT_MESSAGES.case.referNoRole(await nameOf(client, command.target)), 'error');
+    const sent = await attemptWrite(client, () =>
+      referFromMatrix(writes, client, { careTeam, requesterRole: `PractitionerRole/${sender.id}`, owner: `PractitionerRole/${owner.id}`, request: command.request, writer: { organization, roles: [] }, origin: { roomId: event.roomId, eventId: event.eventId } }),
+    );
+    if (sent instanceof FhirError) return say(BOT_MESSAGES.case.referRefused(sent.message), 'error');
+    return say(BOT_MESSAGES.case.referred(await nameOf(client, command.target)), 'success');
+  };
 
   const moderate = async (event: CaseRoomEvent, command: Extract<CaseCommand, { kind: ModeratorCommand }>, hand: CaseAtHand): Promise<(() => Promise<void>) | void> => {
     const { client, record, who, say, step, settle } = hand;
@@ -132,6 +153,18 @@ export function caseRoomHandlers(deps: CaseHandlerDeps): CaseRoomHandlers {
         // the hub stop in between, the CareTeam's own `case.settle` removes them (without the reason).
         return () => caseRooms.remove(event.roomId, command.target, command.reason, command.kind === 'ban').catch((error: unknown) => logger.warn({ err: (error as Error).message, roomId: event.roomId }, 'could not remove a case member'));
       }
+      case 'guest': {
+        const answer = await inviteGuest(writes, client, hand.careTeam, event.sender, command, deps.guests, at);
+        return say(answer.text, answer.status);
+      }
+      case 'guest-end': {
+        const meant = await guestsMeant(client, hand.careTeam.id, command.who);
+        if (meant.length === 0) return say(BOT_MESSAGES.case.guest.noSuchGuest(command.who), 'error');
+        for (const guest of meant) await endGuest(writes, client, hand.careTeam.id, guest, 'ended', event.sender, at);
+        return say(BOT_MESSAGES.case.guest.ended(command.who), 'success');
+      }
+      case 'guests':
+        return say(BOT_MESSAGES.case.guest.list(await guestLines(client, hand.careTeam.id, timeZone)));
       case 'close': {
         const closed: CareTeam & { id: string } = { ...hand.careTeam, status: 'inactive', period: { ...hand.careTeam.period, end: at.toISOString() } };
         await updateResource(writes, client, closed);
@@ -147,6 +180,7 @@ export function caseRoomHandlers(deps: CaseHandlerDeps): CaseRoomHandlers {
         const { command } = event.happening;
         if (command.kind === 'help') return hand.say(command.unknown ? BOT_MESSAGES.case.unknownCommand(command.unknown) : BOT_MESSAGES.case.help);
         if (command.kind === 'refused-syntax') return hand.say(BOT_MESSAGES.case.refusal.syntax(command.why), 'error');
+        if (command.kind === 'refer') return refer(event, command, hand);
         if (!hand.who.moderators.includes(event.sender)) return hand.say(BOT_MESSAGES.case.refusal.onlyModerators(command.kind), 'error');
         return moderate(event, command, hand);
       }),
@@ -156,7 +190,9 @@ export function caseRoomHandlers(deps: CaseHandlerDeps): CaseRoomHandlers {
     message: (event) =>
       onCase(event, async ({ client, careTeam }) => {
         if (!keepsConversation(careTeam)) return;
-        const actor = await actorFor(client, event.sender);
+        // A guest's words are theirs: the Communication's sender is their RelatedPerson (or the Patient).
+        const guest = await guestMemberOf(client, event.sender);
+        const actor = guest ? { ...(await actorFor(client, event.sender)), role: { reference: guest } } : await actorFor(client, event.sender);
         await createResource(writes, client, conversationOf(careTeam, event, actor, event.happening.text, new Date()));
       }),
 

@@ -14,6 +14,7 @@ import { isOutboxRowOpen, lockOutboxRow, markOutboxRowCompleted } from '../store
 import { findResource } from '../store/resource-store.js';
 import { storeRoomFile, type RoomMedia } from '../workflow/receive-room-document.js';
 import { actorFor } from '../workflow/room-actor.js';
+import { guestLabel, guestMemberOf } from './case-guests.js';
 import type { WriteContext } from '../workflow/write-context.js';
 import { BY_CAREHUB, recordCaseStep } from './case-audit.js';
 import { caseRoomName } from './case-room-plan.js';
@@ -72,7 +73,13 @@ export function exportCaseTranscript({ db, writes, bot, media, publicBaseUrl, ti
       if (!row || row.completedAt) return [];
       const lines: TranscriptLine[] = [];
       for (const message of history) {
-        const actor = message.sender === bot.getUserId() ? { name: 'CareHub', role: undefined } : await actorFor(client, message.sender);
+        const guest = await guestMemberOf(client, message.sender);
+        const actor =
+          message.sender === bot.getUserId()
+            ? { name: 'CareHub', role: undefined }
+            : guest
+              ? { name: await guestLabel(client, guest), role: { reference: guest } }
+              : await actorFor(client, message.sender);
         let document: (DocumentReference & { id: string }) | undefined;
         if (message.file) {
           // A file the limits refuse is named in the transcript, not stored; the rest goes on.

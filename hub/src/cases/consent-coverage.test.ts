@@ -130,3 +130,23 @@ test('the expiry sweep learns when a Consent stops holding: after the whole of i
   expect(consentEnds(annasConsent({}, { period: { end: '2026-05-31T18:00:00+02:00' } }))).toEqual(new Date('2026-05-31T16:00:01Z'));
   expect(consentEnds(annasConsent({}, { period: { start: '2025-06-01' } }))).toBeUndefined();
 });
+
+describe("a moderator invites Anna's daughter, or Anna herself, as a guest", () => {
+  const daughter: ParticipantOrganization = { participant: 'RelatedPerson/anna-daughter', organization: undefined, person: PATIENT };
+  const anna: ParticipantOrganization = { participant: PATIENT, organization: undefined, person: PATIENT };
+
+  test("Anna's active Consent covers the guests she names, though they belong to no organisation", () => {
+    expect(consentCoverage([annasConsent()], PATIENT, [daughter, anna], NOW)).toEqual({ covered: true, consent: 'Consent/anna-sharing', consents: ['Consent/anna-sharing'] });
+  });
+
+  test("a relative of someone else is not covered by Anna's Consent", () => {
+    const stranger: ParticipantOrganization = { participant: 'RelatedPerson/someone-else', organization: undefined, person: 'Patient/bert' };
+    expect(consentCoverage([annasConsent()], PATIENT, [stranger], NOW)).toMatchObject({ covered: false, uncovered: ['RelatedPerson/someone-else'] });
+  });
+
+  test('without an active Consent no guest joins, and a deny rule naming the relative keeps her out', () => {
+    expect(consentCoverage([annasConsent({ status: 'inactive' })], PATIENT, [daughter], NOW)).toEqual({ covered: false, why: NO_ACTIVE_CONSENT, uncovered: [daughter.participant] });
+    const denied = annasConsent({}, { provision: [{ type: 'deny', actor: [actor(daughter.participant)] }] });
+    expect(consentCoverage([denied], PATIENT, [daughter, anna], NOW)).toMatchObject({ covered: false, uncovered: [daughter.participant] });
+  });
+});

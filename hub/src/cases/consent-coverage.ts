@@ -10,6 +10,12 @@ export interface ParticipantOrganization {
    * HealthcareService.providedBy, or the Organization itself; undefined when none is recorded.
    */
   organization: string | undefined;
+  /**
+   * For a guest (a RelatedPerson, or the Patient themself): the Patient they are or are a
+   * relative of. The person's own active Consent to the case covers the guests they name to its
+   * moderator; a Consent's deny rule naming the RelatedPerson keeps them out.
+   */
+  person?: string | undefined;
 }
 
 export type Coverage =
@@ -92,23 +98,42 @@ export function consentCoverage(consents: Consent[], patient: string, participan
   // A Consent that has not been stored has no id to cite in the case's record.
   const active = consents
     .filter((consent) => consent.id !== undefined && isActiveSharingConsent(consent, patient, at))
-    .map((consent) => ({ reference: `Consent/${consent.id!}`, ends: consentEnds(consent)?.getTime() ?? Infinity, covers: organizationsCoveredBy(consent, at) }))
+    .map((consent) => ({ reference: `Consent/${consent.id!}`, ends: consentEnds(consent)?.getTime() ?? Infinity, covers: organizationsCoveredBy(consent, at), denies: deniedActors(consent, at) }))
     .sort((a, b) => b.ends - a.ends);
   if (active.length === 0) return { covered: false, why: NO_ACTIVE_CONSENT, uncovered: participants.map(({ participant }) => participant) };
 
-  const coversAll = active.find(({ covers }) => participants.every(({ organization }) => organization !== undefined && covers.has(organization)));
+  const coversAll = active.find((consent) => participants.every((member) => coveredBy(consent, member, patient)));
   if (coversAll) return { covered: true, consent: coversAll.reference, consents: [coversAll.reference] };
 
   const used = new Set<string>();
   const uncovered: ParticipantOrganization[] = [];
   for (const member of participants) {
-    const { organization } = member;
-    const covering = organization === undefined ? undefined : active.find(({ covers }) => covers.has(organization));
+    const covering = active.find((consent) => coveredBy(consent, member, patient));
     if (covering) used.add(covering.reference);
     else uncovered.push(member);
   }
   if (uncovered.length === 0) return { covered: true, consent: [...used][0]!, consents: [...used] };
   return { covered: false, why: tooNarrow(uncovered), uncovered: uncovered.map(({ participant }) => participant) };
+}
+
+/** Whether one active Consent covers a member: their organisation, or (a guest) the person's own say, unless it denies them. */
+function coveredBy(consent: { covers: Set<string>; denies: Set<string> }, member: ParticipantOrganization, patient: string): boolean {
+  if (member.person !== undefined) return member.person === patient && !consent.denies.has(member.participant);
+  return member.organization !== undefined && consent.covers.has(member.organization);
+}
+
+/** Every actor a deny rule in force at `at` names, as a relative reference ("RelatedPerson/x"). */
+function deniedActors(consent: Consent, at: Date): Set<string> {
+  const denied = new Set<string>();
+  const visit = (rules: readonly ConsentProvision[]) => {
+    for (const rule of rules) {
+      if (!periodContains(rule.period, at)) continue;
+      if (rule.type === 'deny') for (const actor of rule.actor ?? []) if (actor.reference.reference) denied.add(actor.reference.reference);
+      visit(rule.provision ?? []);
+    }
+  };
+  visit(consent.provision?.provision ?? []);
+  return denied;
 }
 
 function tooNarrow(uncovered: ParticipantOrganization[]): string {

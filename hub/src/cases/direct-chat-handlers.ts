@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CareTeam, Consent, Organization, Patient, PractitionerRole, ServiceRequest, Task } from 'fhir/r4.js';
+import type { CareTeam, Consent, Organization, Patient, PractitionerRole } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import { BOT_MESSAGES, type DirectChatEvent, type DirectChatHandlers, type DirectCommand } from '@carehub/matrix-bridge';
 import { organizationMayRead } from '../access/access-policy.js';
@@ -14,6 +14,8 @@ import { addOutboxRow } from '../store/outbox.js';
 import { findResource, findResourcesContaining, readResourceForUpdate } from '../store/resource-store.js';
 import { firstTimeSeen } from '../workflow/inbound-events.js';
 import type { WriteContext } from '../workflow/write-context.js';
+import { attemptWrite } from './attempt-write.js';
+import { referFromMatrix } from './refer-from-matrix.js';
 import { caseNumberOf } from './case-room-plan.js';
 import { CASE_ROLE } from './case-roles.js';
 import { organizationOfMember } from './case-participants.js';
@@ -32,20 +34,6 @@ interface ChatAtHand {
 
 const CONSENT_SCOPE = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy', display: 'Privacy Consent' }] };
 const CONSENT_CATEGORY = [{ coding: [{ system: 'http://loinc.org', code: '59284-0', display: 'Patient Consent' }] }];
-
-/** A write the hub may refuse (422: no consent, 403, 404): tried under a savepoint, so a refusal leaves the chat's transaction usable. */
-async function attempt<T>(client: Queryable, write: () => Promise<T>): Promise<T | FhirError> {
-  await client.query('SAVEPOINT chat_write');
-  try {
-    const result = await write();
-    await client.query('RELEASE SAVEPOINT chat_write');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK TO SAVEPOINT chat_write');
-    if (error instanceof FhirError) return error;
-    throw error;
-  }
-}
 
 const nameMatches = (patient: Patient, name: string) => (humanNameText(patient.name) ?? '').toLowerCase().replace(/\s+/g, ' ') === name.toLowerCase().replace(/\s+/g, ' ');
 
@@ -91,7 +79,7 @@ export function directChatHandlers(deps: { db: Database; writes: WriteContext; l
       },
       hand.writer,
     );
-    const result = await attempt(hand.client, () => createResource(writes, hand.client, careTeam));
+    const result = await attemptWrite(hand.client, () => createResource(writes, hand.client, careTeam));
     if (result instanceof FhirError) {
       hand.chat.pending = { patient, ...(reason ? { reason } : {}) };
       return hand.say(BOT_MESSAGES.direct.needsConsent(result.message));
@@ -149,7 +137,7 @@ export function directChatHandlers(deps: { db: Database; writes: WriteContext; l
           },
           writer,
         );
-        const stored = await attempt(client, () => createResource(writes, client, consent));
+        const stored = await attemptWrite(client, () => createResource(writes, client, consent));
         if (stored instanceof FhirError) return say(BOT_MESSAGES.direct.refused(stored.message));
         await say(BOT_MESSAGES.direct.consentRecorded(command.how, await Promise.all(covered.map((o) => organizationName(client, o)))));
         if (chat.pending) return openCase(hand, chat.pending.patient, chat.pending.reason);
@@ -164,7 +152,7 @@ export function directChatHandlers(deps: { db: Database; writes: WriteContext; l
         if (chat.choices.length === 0) return say(BOT_MESSAGES.direct.noChoices);
         const picked = chosen(hand, command.choices);
         if (typeof picked === 'number') return say(BOT_MESSAGES.direct.noSuchChoice(picked));
-        const updated = await attempt(client, async () => {
+        const updated = await attemptWrite(client, async () => {
           const current = await readResourceForUpdate<CareTeam & { id: string }>(client, 'CareTeam', careTeam.id);
           assertCanModify(current, writer);
           const present = new Set((current.participant ?? []).filter((p) => !p.period?.end).map((p) => p.member?.reference));
@@ -180,12 +168,7 @@ export function directChatHandlers(deps: { db: Database; writes: WriteContext; l
         const picked = chosen(hand, [command.choice]);
         if (typeof picked === 'number') return say(picked ? BOT_MESSAGES.direct.noSuchChoice(picked) : BOT_MESSAGES.direct.noChoices);
         const target = picked[0]!;
-        const requester = { reference: `PractitionerRole/${hand.role.id}` };
-        const now = new Date().toISOString();
-        const sent = await attempt(client, async () => {
-          const request = await createResource<ServiceRequest>(writes, client, stampOwner({ resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: careTeam.subject!, requester, code: { text: command.request }, authoredOn: now, supportingInfo: [{ reference: `CareTeam/${careTeam.id}` }] }, writer));
-          return createResource<Task>(writes, client, stampOwner({ resourceType: 'Task', status: 'requested', intent: 'order', focus: { reference: `ServiceRequest/${request.id}` }, for: careTeam.subject!, requester, owner: { reference: target.ref }, authoredOn: now, description: command.request }, writer));
-        });
+        const sent = await attemptWrite(client, () => referFromMatrix(writes, client, { careTeam, requesterRole: `PractitionerRole/${hand.role.id}`, owner: target.ref, request: command.request, writer }));
         if (sent instanceof FhirError) return say(BOT_MESSAGES.direct.refused(sent.message));
         return say(BOT_MESSAGES.direct.referred(target.label));
       }

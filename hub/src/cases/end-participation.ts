@@ -1,7 +1,7 @@
 import type { CareTeam } from 'fhir/r4.js';
 import { rolesOfMatrixUser } from '../routing/roles-of-matrix-user.js';
 import type { Queryable } from '../store/database.js';
-import { activeCaseParticipants, isActiveParticipant } from './case-participants.js';
+import { activeCaseParticipants, isActiveParticipant, isGuestMember } from './case-participants.js';
 
 /** The CareTeam with the participation of these members (references) ended at `at` (participant.period.end). */
 export function withParticipationEnded<C extends CareTeam>(careTeam: C, members: ReadonlySet<string>, at: Date): C {
@@ -25,7 +25,8 @@ export function withParticipationEnded<C extends CareTeam>(careTeam: C, members:
 export async function endParticipationOfUser<C extends CareTeam>(db: Queryable, careTeam: C, userId: string, at: Date): Promise<C | undefined> {
   const reaching = (await activeCaseParticipants(db, careTeam, at)).filter((p) => p.users.includes(userId));
   if (reaching.length === 0) return undefined;
-  const ownRoles = new Set(reaching.filter((p) => p.member.startsWith('PractitionerRole/') && p.users.length === 1).map((p) => p.member));
+  // Their own seat: a PractitionerRole only they are reached through, or a guest's.
+  const ownRoles = new Set(reaching.filter((p) => (p.member.startsWith('PractitionerRole/') || isGuestMember(p.member)) && p.users.length === 1).map((p) => p.member));
   if (ownRoles.size > 0) return withParticipationEnded(careTeam, ownRoles, at);
   const roles = await rolesOfMatrixUser(db, userId);
   if (roles.length === 0) return undefined;

@@ -5,6 +5,7 @@ import { directoryName } from '../routing/directory-name.js';
 import type { Queryable } from '../store/database.js';
 import { addOutboxRow } from '../store/outbox.js';
 import { directChatOfRole } from './direct-chat-record.js';
+import { originOfReferral } from './refer-from-matrix.js';
 
 /** Task statuses as a counsellor reads them. */
 const STATUS_WORDS: Partial<Record<Task['status'], string>> = {
@@ -18,16 +19,18 @@ const STATUS_WORDS: Partial<Record<Task['status'], string>> = {
 };
 
 /**
- * A referral sent from Matrix comes back there: when its Task changes status, the requester
- * (a PractitionerRole with a direct chat with the bot) is told in that chat, with the
- * recipient's name and the new status, and the reason when it was declined.
+ * A referral sent from Matrix comes back there: when its Task changes status, the requester is
+ * told, with the recipient's name and the new status, and the reason when it was declined: in
+ * the case room it was sent from (as a reply to the "refer" message), else in the requester's
+ * direct chat with the bot.
  */
 export async function tellRequester(db: Queryable, task: Task & { id: string }): Promise<void> {
+  const origin = await originOfReferral(db, task.id);
   const roleId = referencedId(task.requester, 'PractitionerRole');
-  const roomId = roleId ? await directChatOfRole(db, roleId) : undefined;
+  const roomId = origin?.roomId ?? (roleId ? await directChatOfRole(db, roleId) : undefined);
   if (!roomId) return;
   const to = (await directoryName(db, task.owner)) ?? task.owner?.reference ?? 'the recipient';
   const why = task.status === 'rejected' ? (task.statusReason?.text ?? task.statusReason?.coding?.[0]?.display) : undefined;
   const text = `${BOT_MESSAGES.direct.referralStatus(to, STATUS_WORDS[task.status] ?? task.status)}${why ? ` (${why})` : ''}${task.description ? `\n${task.description}` : ''}`;
-  await addOutboxRow(db, 'room.notice', { roomId, notice: { text } });
+  await addOutboxRow(db, 'room.notice', { roomId, notice: { text, ...(origin ? { inReplyTo: origin.eventId } : {}) } });
 }

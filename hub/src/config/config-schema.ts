@@ -238,7 +238,8 @@ export const configSchema = z
          * An access token of a Synapse server admin (not the bot's), in a file, for purging a
          * closed case's room from the homeserver (admin API, DELETE /_synapse/admin/v2/rooms).
          * Without it the bot removes the members and leaves, and the room's events stay on the
-         * homeserver until an operator purges it; the hub logs a warning for each such room.
+         * homeserver until an operator purges it; the hub logs a warning for each such room. The
+         * same token makes and deactivates guests' accounts: without it "!guest" is refused.
          */
         synapseAdminTokenFile: z.string().min(1).optional(),
         /**
@@ -251,6 +252,19 @@ export const configSchema = z
         meetingBaseUrl: z.url().default('https://meet.jit.si'),
         /** How many minutes before a case meeting starts the room is reminded of it, once. 0: no reminders. */
         meetingReminderMinutes: z.number().int().min(0).max(1440).default(15),
+        /**
+         * How long (hours) a guest's one-time link works before it is used: a moderator's
+         * "!guest" gives a relative, or the person themself, a link that makes them a limited
+         * account on the hub's homeserver. Guests need synapseAdminTokenFile.
+         */
+        guestLinkHours: z.number().positive().max(720).default(72),
+        /** How long (days) a guest keeps their access once invited; a moderator can end it sooner. */
+        guestAccessDays: z.number().positive().max(365).default(30),
+        /**
+         * The Matrix web client the guest page sends guests to (e.g. an Element Web the county
+         * runs for its homeserver); without it the page names the homeserver to sign in to.
+         */
+        guestClientUrl: z.url().optional(),
       })
       .strict()
       .prefault({}),

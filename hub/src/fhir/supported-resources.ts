@@ -23,6 +23,8 @@ export const SUPPORTED_RESOURCE_TYPES = [
   'AuditEvent',
   'Subscription',
   'Appointment',
+  // A case's guests: a relative invited by a one-time link (docs/cases.md, Guests).
+  'RelatedPerson',
 ] as const;
 export type SupportedResourceType = (typeof SUPPORTED_RESOURCE_TYPES)[number];
 

@@ -13,6 +13,7 @@ import type { WriteContext } from '../workflow/write-context.js';
 import { limitAnonymousRequests } from './anonymous-rate-limit.js';
 import { fhirErrorHandler, fhirJsonBody } from './fhir-json.js';
 import { fhirRouter } from './fhir-router.js';
+import { guestPage, type GuestPageOptions } from './guest-page.js';
 import { binaryRoutes } from '../documents/binary-routes.js';
 import type { TerminologyServer } from '../fhir/validation/terminology-server.js';
 
@@ -29,11 +30,14 @@ export interface AppOptions {
   metrics: HubMetrics;
   /** `validation.terminologyServer`, when the operator named one. */
   terminologyServer?: TerminologyServer | undefined;
+  /** The page behind case guests' one-time links (/guest/<secret>), when this hub has a bot. */
+  guests?: GuestPageOptions | undefined;
 }
 
 /**
- * The integrators' HTTP face of the hub: the FHIR API under /fhir and the token endpoint. The
- * operator's endpoints (metrics, health) are on a listener of their own (operator-app.ts).
+ * The integrators' HTTP face of the hub: the FHIR API under /fhir, the token endpoint, and the
+ * page case guests' links open. The operator's endpoints (metrics, health) are on a listener of
+ * their own (operator-app.ts).
  */
 export function createApp(options: AppOptions): Express {
   const app = express();
@@ -67,6 +71,7 @@ export function createApp(options: AppOptions): Express {
     ...authorizeEntries,
     fhirRouter(options),
   );
+  if (options.guests) app.use('/guest', guestPage(options.guests));
   app.use((req, _res, next) => next(new FhirError(404, [issue('not-found', `no such endpoint: ${req.method} ${req.path}`)])));
   app.use(fhirErrorHandler(options.logger));
   return app;

@@ -22,6 +22,8 @@ export const QUEUE_FOR_TOPIC: Record<OutboxTopic, string> = {
   'case.export': 'matrix-delivery',
   'case.purge': 'matrix-delivery',
   'case.meeting': 'matrix-delivery',
+  'case.guest-link': 'matrix-delivery',
+  'case.guest-end': 'matrix-delivery',
   'subscription.notify': 'subscription-notification',
   'binary.reencrypt': 'document-maintenance',
 };

@@ -48,6 +48,10 @@ export interface OutboxTopics {
   'communication.post': { communicationId: string } & ({ careTeamId: string } | { taskId: string });
   /** A case meeting (an Appointment linked to the case) in its room: the invitation and widget, a change, or the cancellation. */
   'case.meeting': { appointmentId: string; careTeamId: string };
+  /** A case guest's one-time link, made at sending (only its hash is kept) and sent to the inviting moderator's direct chat. */
+  'case.guest-link': { guestId: string };
+  /** A case guest's access ended: their account on the homeserver is deactivated. */
+  'case.guest-end': { guestId: string };
   /** Re-encrypt one stored document to the current storage key (after a key rotation). */
   'binary.reencrypt': { contentId: string };
   /** Tell a Subscription's endpoint that a resource changed (FHIR R4 rest-hook). */
