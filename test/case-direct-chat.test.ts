@@ -91,6 +91,10 @@ test('the counsellor opens a case from her Matrix client: consent first, then th
 
   expect(await ask('case invite 1')).toMatch(/Invited into the case: Jonas Berg/);
   await gp.waitForJoin(roomId);
+  // History is visible from each member's invitation on, so the summary is sent again (and
+  // pinned instead) for him: the first one was sent when only the counsellor was in.
+  const summary = await gp.waitForEvent('the case summary, sent again for him', (e) => e.room_id === roomId && String(e.content['body']).startsWith('📌 Case'));
+  expect(summary.content['body']).toContain('About: Ingrid Halvorsen (born 1941-05-02)');
   // History is visible from each member's invitation on: the GP reads what is said after it.
   const hello = await counsellor.say(roomId, 'Welcome, Dr. Berg: discharge is planned for Friday.');
   await gp.waitForEvent('the counsellor’s message', (e) => e.event_id === hello);

@@ -84,16 +84,29 @@ export class CaseRooms {
     await this.setPowerLevels(roomId, plan.powerLevels);
     if (room.currentState.getStateEvents(EventType.RoomName, '')?.getContent()['name'] !== plan.name) await this.bot.setRoomName(roomId, plan.name);
     await waitUntilReadyToEncrypt(this.bot, roomId, plan.members);
-    await this.pinSummary(roomId, plan.summary);
+    // History is visible from each member's invitation on: members invited later would never
+    // see the summary sent before, so it is sent again (and pinned instead) when anyone joins.
+    if (!created && changes.invited.length > 0) await this.repinSummary(roomId, plan.summary, changes.invited);
+    else await this.pinSummary(roomId, plan.summary);
     return { roomId, created, ...changes };
+  }
+
+  private renderSummary(summary: CaseRoomPlan['summary']) {
+    return { msgtype: 'm.notice', ...summary, ...(summary.formatted_body ? { format: 'org.matrix.custom.html' } : {}) };
+  }
+
+  /** The summary sent again for members just invited, and pinned in place of the one before; one event per set of newcomers. */
+  private async repinSummary(roomId: string, summary: CaseRoomPlan['summary'], invited: string[]): Promise<void> {
+    const txnId = `carehub-case-summary-${createHash('sha256').update(`${roomId}\n${[...invited].sort().join('\n')}`).digest('hex').slice(0, 24)}`;
+    const eventId = await this.sender.sendEncrypted(roomId, EventType.RoomMessage, this.renderSummary(summary), txnId);
+    await this.bot.sendStateEvent(roomId, EventType.RoomPinnedEvents as never, { pinned: [eventId] } as never, '');
   }
 
   /** The summary (who the case is about), encrypted and pinned, once per room. */
   private async pinSummary(roomId: string, summary: CaseRoomPlan['summary']): Promise<void> {
     await this.rooms.pinOnce(roomId, () => {
       const txnId = `carehub-case-summary-${createHash('sha256').update(roomId).digest('hex').slice(0, 24)}`;
-      const content = { msgtype: 'm.notice', ...summary, ...(summary.formatted_body ? { format: 'org.matrix.custom.html' } : {}) };
-      return this.sender.sendEncrypted(roomId, EventType.RoomMessage, content, txnId);
+      return this.sender.sendEncrypted(roomId, EventType.RoomMessage, this.renderSummary(summary), txnId);
     });
   }
 

@@ -9,6 +9,11 @@ export interface DemoPeople {
   gpBerg: string;
 }
 
+/** The identifier system of the demo's Organizations (a national organisation register's OID). */
+export const DEMO_ORGANIZATION_REGISTER = 'urn:oid:1.2.208.176.1.1';
+/** The register numbers of the demo's Organizations: the first story's four and the home-care service. */
+export const DEMO_ORGANIZATION_NUMBERS = ['900001', '900002', '900003', '900004', '900005'] as const;
+
 /** A kind of provider, as CareHub's Organization profile codes it. */
 const kind = (code: string, display: string) => [{ coding: [{ system: 'http://carehub.example.org/fhir/CodeSystem/organization-kind', code, display }] }];
 const carehubOrganization = { profile: [CAREHUB_PROFILES.organization] };
@@ -27,7 +32,7 @@ const matrixEndpoint = (fullUrl: string, userId: string, name: string): BundleEn
 /**
  * The directory the demo seeds in one transaction: Nordby county's care-counselling service,
  * two GP practices with their GPs (each reachable over Matrix) and the hospital clinic that
- * refers patients as an integrator.
+ * refers patients as an integrator. The counsellor's story adds to it (demoCaseDirectory).
  */
 export function demoDirectory(people: DemoPeople): Bundle {
   return {
@@ -37,7 +42,7 @@ export function demoDirectory(people: DemoPeople): Bundle {
       post('urn:uuid:c0a7e5e1-0000-4000-8000-000000000001', {
         resourceType: 'Organization',
         active: true,
-        identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: '900001' }],
+        identifier: [{ system: DEMO_ORGANIZATION_REGISTER, value: '900001' }],
         meta: carehubOrganization,
         type: kind('care-counselling', 'Municipal care counselling'),
         name: 'Nordby Municipality Care Counselling',
@@ -45,7 +50,7 @@ export function demoDirectory(people: DemoPeople): Bundle {
       post('urn:uuid:c0a7e5e1-0000-4000-8000-000000000002', {
         resourceType: 'Organization',
         active: true,
-        identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: '900002' }],
+        identifier: [{ system: DEMO_ORGANIZATION_REGISTER, value: '900002' }],
         meta: carehubOrganization,
         type: kind('gp-practice', 'GP practice'),
         name: 'Lindegården GP Practice',
@@ -54,7 +59,7 @@ export function demoDirectory(people: DemoPeople): Bundle {
       post('urn:uuid:c0a7e5e1-0000-4000-8000-000000000003', {
         resourceType: 'Organization',
         active: true,
-        identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: '900003' }],
+        identifier: [{ system: DEMO_ORGANIZATION_REGISTER, value: '900003' }],
         meta: carehubOrganization,
         type: kind('gp-practice', 'GP practice'),
         name: 'Fjordvej GP Practice',
@@ -63,7 +68,7 @@ export function demoDirectory(people: DemoPeople): Bundle {
       post('urn:uuid:c0a7e5e1-0000-4000-8000-000000000004', {
         resourceType: 'Organization',
         active: true,
-        identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: '900004' }],
+        identifier: [{ system: DEMO_ORGANIZATION_REGISTER, value: '900004' }],
         meta: carehubOrganization,
         type: kind('clinic', 'Hospital clinic'),
         name: 'Nordby Regional Hospital, Orthopaedics',
@@ -87,6 +92,59 @@ export function demoDirectory(people: DemoPeople): Bundle {
         organization: { reference: 'urn:uuid:c0a7e5e1-0000-4000-8000-000000000003' },
         code: [{ text: 'General practitioner' }],
         endpoint: [{ reference: 'urn:uuid:c0a7e5e1-0000-4000-8000-000000000022' }],
+      }),
+    ],
+  };
+}
+
+/** The people of the counsellor's story who are new to the directory. */
+export interface CaseStoryPeople {
+  /** Matrix IDs, from their own accounts on the hub's homeserver. */
+  counsellor: string;
+  nurse: string;
+  /** "Organization/<id>" of the care-counselling office the first story's directory holds. */
+  counsellingOffice: string;
+}
+
+/**
+ * What the county operator adds to the directory for the counsellor's story: the counsellor in
+ * the care-counselling office, and Nordby's home-care service with its nurse, each reachable
+ * over Matrix. One transaction.
+ */
+export function demoCaseDirectory(people: CaseStoryPeople): Bundle {
+  const urn = (n: string) => `urn:uuid:c0a7e5e1-0000-4000-8000-0000000001${n}`;
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      post(urn('01'), {
+        resourceType: 'Organization',
+        active: true,
+        identifier: [{ system: DEMO_ORGANIZATION_REGISTER, value: '900005' }],
+        meta: carehubOrganization,
+        type: kind('home-care', 'Home care provider'),
+        name: 'Nordby Home Care',
+        address: [{ city: 'Nordby', postalCode: '8900' }],
+      }),
+      post(urn('11'), { resourceType: 'Practitioner', active: true, name: [{ given: ['Maren'], family: 'Voss' }] }),
+      post(urn('12'), { resourceType: 'Practitioner', active: true, name: [{ given: ['Mette'], family: 'Holm' }] }),
+      matrixEndpoint(urn('21'), people.counsellor, 'Maren Voss (Matrix)'),
+      matrixEndpoint(urn('22'), people.nurse, 'Mette Holm (Matrix)'),
+      post(urn('31'), {
+        resourceType: 'PractitionerRole',
+        active: true,
+        practitioner: { reference: urn('11') },
+        organization: { reference: people.counsellingOffice },
+        code: [{ text: 'Care counsellor' }],
+        endpoint: [{ reference: urn('21') }],
+      }),
+      post(urn('32'), {
+        resourceType: 'PractitionerRole',
+        active: true,
+        practitioner: { reference: urn('12') },
+        organization: { reference: urn('01') },
+        code: [{ text: 'Home-care nurse' }],
+        endpoint: [{ reference: urn('22') }],
       }),
     ],
   };

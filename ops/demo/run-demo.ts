@@ -6,7 +6,9 @@
  *   3. the GP's own Matrix client (its own device and crypto) comes online;
  *   4. the hospital clinic registers as a SMART backend client, gets a token and posts a
  *      referral with fhir-kit-client;
- *   5. the referral appears, decrypted, in the GP's client; the Task's status is printed.
+ *   5. the referral appears, decrypted, in the GP's client; the Task's status is printed;
+ *   6. the counsellor's story (case-story.ts): a case opened from her Matrix client, run in its
+ *      encrypted room with the GP and a home-care nurse, and closed into a FHIR transcript.
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -20,9 +22,10 @@ import { HubProcess } from '../lib/hub-process.js';
 import { fetchAccessToken, generateClientKeys } from '../lib/smart-client-credentials.js';
 import { TypedFhirClient } from '../lib/typed-fhir-client.js';
 import { readRegistrationSecret, readStackInfo, STACK_DIR } from '../stack-info.js';
+import { tellCounsellorStory } from './case-story.js';
 import { demoDirectory, demoReferral } from './demo-network.js';
+import { quoted, step } from './demo-output.js';
 
-const step = (text: string) => console.log(`\n▶ ${text}`);
 const stack = readStackInfo();
 const config = loadConfigFile(join(STACK_DIR, 'carehub.yaml'));
 const hubLog = join(STACK_DIR, 'logs', 'hub-demo.log');
@@ -96,7 +99,7 @@ try {
   console.log(`  arrived after ${Date.now() - started} ms in room ${message.getRoomId()}`);
   console.log(`  stored on the homeserver as: ${raw?.type} (${String(raw?.content['algorithm'])})`);
   console.log(`  decrypted by the GP's device:\n`);
-  console.log(String(message.getContent()['body']).split('\n').map((l) => `    │ ${l}`).join('\n'));
+  console.log(quoted(String(message.getContent()['body'])));
   const bundle = fhirBundleOf(message.getContent());
   console.log(`    │ (carried inline, encrypted with the text: a FHIR ${bundle?.resourceType} of ${bundle?.entry?.map((e) => e.resource.resourceType).join(', ')})`);
 
@@ -143,7 +146,7 @@ try {
   const letterEvent = await gp.waitForEvent('the letter', (e) => e.getContent()['org.carehub.document']?.documentReference === `DocumentReference/${letter.id}`);
   const letterBytes = await gp.downloadFile(letterEvent.getContent());
   console.log(`  in Dr. Jensen's client: "${String(letterEvent.getContent()['body'])}", an encrypted attachment; decrypted, it reads:`);
-  console.log(letterBytes.toString().trimEnd().split('\n').map((l) => `    │ ${l}`).join('\n'));
+  console.log(quoted(letterBytes.toString().trimEnd()));
 
   step('Dr. Jensen drops her care plan into the room; the clinic finds it with DocumentReference?related=Task/…');
   const carePlan = Buffer.from('Care plan: home nurse visits twice weekly for 3 weeks; physiotherapy at home.\n');
@@ -161,6 +164,20 @@ try {
   const completed = await taskStatus('completed');
   console.log(`  Task/${taskId} status=${completed.status} note="${completed.output?.find((o) => o.type.text === 'Completion note')?.valueString}" outputs=${completed.output?.length} version=${completed.meta?.versionId}`);
   console.log('\n✔ Demo complete: a referral posted as FHIR was decrypted in the GP’s own Matrix client, and the GP’s answers and documents came back as FHIR.');
+
+  await tellCounsellorStory({
+    hubBaseUrl: hub.baseUrl!,
+    homeserverUrl: stack.homeserverUrl,
+    databaseUrl: config.database.url,
+    botUserId: config.matrix.bot.userId,
+    operator: fhir,
+    organizationsOfThisRun: directory.entry!.filter((e) => e.resource?.resourceType === 'Organization').map((e) => e.resource!.id!),
+    counsellingOffice: `Organization/${idOf('Nordby Municipality Care Counselling')}`,
+    gp,
+    gpRole: `PractitionerRole/${jensenRole}`,
+    run,
+    newAccount: account,
+  });
 } finally {
   gp?.stop();
   await hub.stop();
