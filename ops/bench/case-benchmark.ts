@@ -347,10 +347,14 @@ async function benchmarkHub(invitees: Invitee[]): Promise<Result> {
     const settleRows = (await db.query<{ count: string }>(`SELECT count(*) FROM outbox WHERE topic = 'case.settle'`)).rows[0]!.count;
     const queue = new Queue(QUEUE_FOR_TOPIC['case.settle'], { connection: redis, prefix: queuePrefix });
     const jobs = (await queue.getJobs(['completed', 'failed'], 0, -1)).filter((job) => job.name === 'case.settle');
+    // A job names its outbox row only; the row says which case it settles.
+    const caseOfRow = new Map(
+      (await db.query<{ id: string; care_team_id: string }>(`SELECT id::text, payload ->> 'careTeamId' AS care_team_id FROM outbox WHERE topic = 'case.settle'`)).rows.map((row) => [row.id, row.care_team_id]),
+    );
     const firstJob = new Map<string, { timestamp: number; processedOn?: number; finishedOn?: number }>();
     for (const job of jobs.sort((a, b) => (a.processedOn ?? 0) - (b.processedOn ?? 0))) {
-      const careTeamId = (job.data as { careTeamId: string }).careTeamId;
-      if (!firstJob.has(careTeamId)) firstJob.set(careTeamId, job);
+      const careTeamId = caseOfRow.get((job.data as { outboxId: string }).outboxId);
+      if (careTeamId && !firstJob.has(careTeamId)) firstJob.set(careTeamId, job);
     }
     await queue.close();
     const marks = new Map(
