@@ -220,6 +220,8 @@ export const BOT_MESSAGES = {
       linkExpired: (who: string) => `⌛ ${who}'s guest link was not used in time and no longer works.`,
       /** Members only: lists guests. */
       list: (lines: string[]) => (lines.length === 0 ? 'This case has no guests.' : `Guests of this case:\n${lines.map((line) => `• ${line}`).join('\n')}`),
+      /** Every device (the reason of the removal, in the unencrypted membership event). */
+      accessEndedReason: "The guest's access has ended",
       /** Every device. */
       needsDirectChat: '⚠️ A guest link is a secret, and I give it only in private: start a direct chat with me, then ask again here.',
       /** Every device. */

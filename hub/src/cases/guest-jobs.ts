@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { CareTeam } from 'fhir/r4.js';
 import type { Logger } from 'pino';
-import { EventType } from 'matrix-js-sdk';
+import { EventType, type MatrixClient } from 'matrix-js-sdk';
 import { BOT_MESSAGES, deactivateGuestAccount, formatLocalTime, renderNotice, type RoomSender } from '@carehub/matrix-bridge';
 import { matrixTxnIdFor } from '../delivery/referral-delivery-record.js';
 import type { OutboxJobData } from '../queue/queues.js';
@@ -12,10 +12,13 @@ import { findResource } from '../store/resource-store.js';
 import { markGuestDeactivated, newLinkToken, readCaseGuest, saveLinkToken, tokenHash } from './case-guest-record.js';
 import { guestLabel } from './case-guests.js';
 import { caseNumberOf } from './case-room-plan.js';
+import { readCaseRoom } from './case-room-record.js';
 
 export interface GuestLinkDeps {
   db: Database;
   sender: RoomSender;
+  /** The bot's client: it takes an ended guest out of the case room before the account goes. */
+  bot: MatrixClient;
   /** http.publicBaseUrl: the link is <publicBaseUrl>/guest/<secret>. */
   publicBaseUrl: string;
   timeZone: string;
@@ -57,17 +60,42 @@ export function sendGuestLink({ db, sender, publicBaseUrl, timeZone, logger }: G
   };
 }
 
+/** How long the account waits for the bot's sync to show the guest gone before it is deactivated. */
+const LEAVE_SEEN_WAIT_MS = 20_000;
+
 /**
- * Deactivates an ended guest's account on the homeserver (`case.guest-end`, Synapse admin API):
- * their logins end and they leave every room. Safe to run again.
+ * Waits until the bot's sync shows the guest out of the room. Deactivating deletes the guest's
+ * devices, and a sync that brings that change together with the removal held up the bot's (and
+ * members' clients') sync for about a minute in the stack tests; once the removal is through,
+ * the deactivation comes in a sync of its own.
  */
-export function endGuestAccount({ db, homeserverUrl, synapseAdminTokenFile, logger }: GuestLinkDeps) {
+async function untilGone(bot: MatrixClient, roomId: string, userId: string): Promise<void> {
+  for (const until = Date.now() + LEAVE_SEEN_WAIT_MS; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    const membership = bot.getRoom(roomId)?.getMember(userId)?.membership;
+    if (membership !== 'join' && membership !== 'invite') return;
+  }
+}
+
+/**
+ * Ends an ended guest's account (`case.guest-end`): the bot removes them from the case room,
+ * then the Synapse admin API deactivates the account (their logins end, their profile is
+ * erased). Safe to run again.
+ */
+export function endGuestAccount({ db, bot, homeserverUrl, synapseAdminTokenFile, logger }: GuestLinkDeps) {
   return async (job: Job<OutboxJobData<'case.guest-end'>>): Promise<string> => {
     const { outboxId, guestId } = job.data;
     if (!(await isOutboxRowOpen(db, outboxId))) return 'already deactivated';
     const guest = await readCaseGuest(db, guestId);
     if (guest?.userId && !guest.deactivatedAt) {
       if (!synapseAdminTokenFile) throw new UnrecoverableError('cases.synapseAdminTokenFile is needed to deactivate a guest account');
+      // Out of the room first, by the bot, so the room shows it at once (the CareTeam's own
+      // settling does too; whichever is first, the other finds them gone).
+      const { roomId } = await readCaseRoom(db, guest.careTeamId);
+      const membership = roomId ? bot.getRoom(roomId)?.getMember(guest.userId)?.membership : undefined;
+      if (roomId && (membership === 'join' || membership === 'invite')) {
+        await bot.kick(roomId, guest.userId, BOT_MESSAGES.case.guest.accessEndedReason).catch(() => undefined);
+        await untilGone(bot, roomId, guest.userId);
+      }
       await deactivateGuestAccount(homeserverUrl, (await readFile(synapseAdminTokenFile, 'utf8')).trim(), guest.userId);
     }
     await inTransaction(db, async (client) => {

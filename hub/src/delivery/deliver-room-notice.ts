@@ -16,6 +16,26 @@ async function referralLine(db: Queryable, taskId: string): Promise<string | und
   return BOT_MESSAGES.referral.named(referralLabel(await buildReferralView(db, task, request, await findPatientOf(db, request))));
 }
 
+/** How long a notice waits for the room's earlier ones before it goes anyway (one that keeps failing must not hold the room up). */
+const EARLIER_NOTICES_WAIT_MS = 10_000;
+
+/**
+ * Waits (briefly) until the room's earlier notices are sent. Delivery workers run side by side,
+ * so the bot's two answers to one message ("Consent recorded", then "Case … is open") could
+ * otherwise reach the member in either order; the outbox's ids say which came first.
+ */
+async function afterEarlierNotices(db: Queryable, outboxId: string, roomId: string): Promise<void> {
+  const until = Date.now() + EARLIER_NOTICES_WAIT_MS;
+  while (Date.now() < until) {
+    const { rowCount } = await db.query(
+      `SELECT 1 FROM outbox WHERE completed_at IS NULL AND id < $1 AND topic = 'room.notice' AND payload ->> 'roomId' = $2 LIMIT 1`,
+      [outboxId, roomId],
+    );
+    if (!rowCount) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /**
  * Puts a bot notice (a confirmation, a refusal, a cancellation) into the referral's thread,
  * naming the referral and replying to the recipient's message (or, for a reaction, to the
@@ -38,6 +58,7 @@ export function deliverRoomNotice({ db, sender, logger }: MatrixDeliveryDeps) {
     } else {
       if (!(await isOutboxRowOpen(db, outboxId))) return 'nothing to send';
       roomId = (job.data as { roomId: string }).roomId;
+      await afterEarlierNotices(db, outboxId, roomId);
     }
     const sent: SentEvent[] = [];
     // A notice without text is a bare processing status (conversation needs no bot chatter).
