@@ -9,6 +9,9 @@ export function createDatabase(url: string, poolSize: number): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // Nor one in use (a server restart, a terminated backend): the query it runs fails, and that
+  // failure is its caller's; the connection's own 'error' event would otherwise be unhandled.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
