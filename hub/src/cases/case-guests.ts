@@ -17,6 +17,7 @@ import { BY_CAREHUB, recordCaseStep } from './case-audit.js';
 import { addCaseGuest, guestsOfCase, markGuestEnded, type CaseGuest } from './case-guest-record.js';
 import { isActiveParticipant } from './case-participants.js';
 import { CASE_ROLE } from './case-roles.js';
+import { directChatOfUser } from './direct-chat-record.js';
 import { withParticipationEnded } from './end-participation.js';
 
 const HOUR_MS = 3_600_000;
@@ -46,12 +47,6 @@ export async function guestNameOf(db: Queryable, userId: string): Promise<string
   return member ? guestLabel(db, member) : undefined;
 }
 
-/** The moderator's direct chat with the bot, where the secret link can go. */
-async function directChatOf(db: Queryable, userId: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ room_id: string }>('SELECT room_id FROM direct_chats WHERE user_id = $1 ORDER BY updated_at DESC LIMIT 1', [userId]);
-  return rows[0]?.room_id;
-}
-
 /** How a moderator's guest command is answered: the text, and whether it went as asked. */
 export interface GuestAnswer {
   text: string;
@@ -77,7 +72,8 @@ export async function inviteGuest(
 ): Promise<GuestAnswer> {
   if (!settings.canMakeAccounts) return refusal(BOT_MESSAGES.case.guest.notConfigured);
   if (careTeam.status !== 'active' && careTeam.status !== 'proposed') return refusal(BOT_MESSAGES.case.guest.caseNotOpen);
-  const linkRoomId = await directChatOf(client, moderator);
+  // The secret link goes to the moderator's direct chat with the bot, never the case room.
+  const linkRoomId = await directChatOfUser(client, moderator);
   if (!linkRoomId) return refusal(BOT_MESSAGES.case.guest.needsDirectChat);
   const person = careTeam.subject?.reference;
   const organization = (await rolesOfMatrixUser(client, moderator))[0]?.organization?.reference;

@@ -43,3 +43,9 @@ export async function directChatOfRole(db: Queryable, roleId: string): Promise<s
   const { rows } = await db.query<{ room_id: string }>('SELECT room_id FROM direct_chats WHERE role_id = $1 ORDER BY updated_at DESC LIMIT 1', [roleId]);
   return rows[0]?.room_id;
 }
+
+/** A member's direct chat with the bot (the latest, if several), by their Matrix user. */
+export async function directChatOfUser(db: Queryable, userId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ room_id: string }>('SELECT room_id FROM direct_chats WHERE user_id = $1 ORDER BY updated_at DESC LIMIT 1', [userId]);
+  return rows[0]?.room_id;
+}
